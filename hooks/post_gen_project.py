@@ -1,0 +1,91 @@
+"""Finish the generated project: drop what was not chosen, write .env, create the first user.
+
+Safe to run again (cruft/copier updates do): an existing .env or users file is never touched.
+"""
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+AUTH = {{ cookiecutter.auth | tojson }}
+PROVIDERS = [p.strip() for p in {{ cookiecutter.oidc_providers | tojson }}.split(",") if p.strip()]
+ALL_PROVIDERS = {{ cookiecutter._providers | tojson }}
+SLUG = {{ cookiecutter.project_slug | tojson }}
+
+PROJECT = Path.cwd()
+BASIC = AUTH in ("basic", "both")
+OIDC = AUTH in ("oidc", "both")
+
+
+def project_module(name: str):
+    """A standard-library-only module of the project's auth package, loaded by path:
+    the project's dependencies are not installed yet."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT / "auth" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def remove(*relative_paths: str) -> None:
+    for relative in relative_paths:
+        path = PROJECT / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def remove_unchosen_files() -> None:
+    if not OIDC:
+        remove("docs/providers", "tests/oidc_fake_provider.py", "tests/test_oidc.py")
+    else:
+        remove(*(f"docs/providers/{name}.md" for name in ALL_PROVIDERS if name not in PROVIDERS))
+    if not any((PROJECT / "docs").rglob("*")):
+        remove("docs")
+
+
+def write_env() -> bool:
+    return project_module("keys").create_env_file(PROJECT / ".env", PROJECT / ".env.example")
+
+
+def create_first_admin() -> str | None:
+    """A user "admin" (in group admin, see groups.toml) with a random password, once."""
+    users_file = PROJECT / "users.json"
+    if not BASIC or users_file.exists():
+        return None
+    passwords = project_module("passwords")
+    password = passwords.new_password()
+    passwords.UsersFile(users_file).add("admin", password)
+    return password
+
+
+def next_steps(env_written: bool, admin_password: str | None) -> str:
+    lines = ["", f"Created {SLUG}/" + (" with a new SECRET_KEY in .env" if env_written else ""), ""]
+    if admin_password:
+        lines += [
+            "Sign in as:  admin",
+            f"Password:    {admin_password}",
+            "(shown once; change it with `flask users add admin`)",
+            "",
+        ]
+    lines += [
+        "Next steps:",
+        f"  cd {SLUG}",
+        "  python -m venv .venv && . .venv/bin/activate",
+        '  pip install -e ".[dev]"',
+    ]
+    if OIDC:
+        lines.append("  edit .env: your provider's client id, secret and issuer (see docs/providers/)")
+    lines += ["  python app.py      # then open http://127.0.0.1:8050", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    remove_unchosen_files()
+    env_written = write_env()
+    admin_password = create_first_admin()
+    print(next_steps(env_written, admin_password))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""{{ cookiecutter.project_name }}: a multi-page Dash app behind a sign-in.
+
+Development:  python app.py           (http://127.0.0.1:8050)
+Production:   gunicorn app:server
+"""
+
+import os
+from pathlib import Path
+
+import dash
+from dotenv import load_dotenv
+
+import layout
+from auth import Auth, Settings
+
+APP_NAME = {{ cookiecutter.project_name | tojson }}
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the app; ``settings`` default to the environment and .env."""
+    app = dash.Dash(__name__, use_pages=True, title=APP_NAME, update_title=None)
+    app.layout = layout.shell
+    Auth(
+        app,
+        settings=settings,
+        sign_in_view=layout.sign_in_required,
+        not_allowed_view=layout.not_allowed,
+    )
+    return app
+
+
+load_dotenv(HERE / ".env")  # variables already set in the environment win
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    # debug stays off: Dash's debug mode shows tracebacks to whoever is looking.
+    app.run(
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8050")),
+        debug=False,
+    )

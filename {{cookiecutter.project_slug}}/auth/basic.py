@@ -1,0 +1,92 @@
+"""Password sign-in: the users file, the Authorization header, and a check that stays fast.
+
+A password check runs scrypt (about half a second). A browser pays it once, at
+sign-in; after that the session cookie carries the identity. Scripts that send
+``Authorization: Basic`` on every request would pay it every time, so a success
+is remembered as an HMAC of (user, password, stored hash) under the app's key:
+the same password against the same hash is recognised without scrypt, while a
+wrong password, or a password changed in the users file, misses and is checked
+in full. Only successes are remembered and no password is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from .files import WatchedFile
+from .passwords import DUMMY_HASH, UserError, UsersFile, verify_password
+
+MAX_HEADER_LENGTH = 4096
+REMEMBERED_SUCCESSES = 4096
+
+
+def parse_basic_header(value: str | None) -> tuple[str, str] | None:
+    """(username, password) from an ``Authorization: Basic`` header, or None if malformed.
+
+    The scheme is matched without regard to case, as RFC 9110 says.
+    """
+    if not value or len(value) > MAX_HEADER_LENGTH:
+        return None
+    scheme, _, encoded = value.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    name, colon, password = decoded.partition(":")
+    if not colon or not name:
+        return None
+    return name, password
+
+
+def _read_users(path: Path) -> dict[str, str]:
+    try:
+        return {name.casefold(): digest for name, digest in UsersFile(path).read().items()}
+    except (UserError, json.JSONDecodeError) as error:
+        raise ValueError(str(error)) from None
+
+
+class PasswordUsers:
+    """The users file as the app sees it: re-read when it changes, checked quickly."""
+
+    def __init__(self, path: Path, secret_key: str):
+        self._file = WatchedFile(path, _read_users, empty={})
+        self._key = hashlib.sha256(b"password-check:" + secret_key.encode()).digest()
+        self._remembered: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        return self._file.path
+
+    def load(self) -> None:
+        self._file.load()
+
+    def exists(self, name: str) -> bool:
+        return name.casefold() in self._file.get()
+
+    def check(self, name: str, password: str) -> bool:
+        """True if the password is right; unknown users take as long as wrong passwords."""
+        stored = self._file.get().get(name.casefold())
+        token = hmac.new(
+            self._key, "\0".join((name.casefold(), password, stored or "")).encode(), "sha256"
+        ).digest()
+        with self._lock:
+            if stored and token in self._remembered:
+                self._remembered.move_to_end(token)
+                return True
+        if not verify_password(password, stored or DUMMY_HASH) or not stored:
+            return False
+        with self._lock:
+            self._remembered[token] = None
+            if len(self._remembered) > REMEMBERED_SUCCESSES:
+                self._remembered.popitem(last=False)
+        return True

@@ -1,0 +1,57 @@
+"""Files edited by hand while the app runs: re-read when they change, never on every request."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class WatchedFile(Generic[T]):
+    """A parsed file, parsed again when its size, time or inode changes.
+
+    A stat per request is all the cost. If an edit leaves the file unreadable,
+    the last good version stays in force and the error is logged, so a typo
+    does not lock everyone out; a missing file counts as empty.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], parse: Callable[[Path], T], empty: T):
+        self.path = Path(path)
+        self._parse = parse
+        self._empty = empty
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._value = empty
+
+    def load(self) -> T:
+        """Parse now, raising on a malformed file (used at start-up)."""
+        with self._lock:
+            self._stamp = self._current_stamp()
+            self._value = self._empty if self._stamp is None else self._parse(self.path)
+            return self._value
+
+    def get(self) -> T:
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return self._value
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    self._value = self._empty if stamp is None else self._parse(self.path)
+                except (OSError, ValueError) as error:
+                    log.error("%s is unreadable, keeping the previous version: %s", self.path, error)
+                self._stamp = stamp
+            return self._value
+
+    def _current_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)

@@ -1,0 +1,130 @@
+"""Deny by default: every request is checked on the server before Flask or Dash answers it.
+
+What is public is decided from what the app declared (page ``access=``, ``@public``
+on a callback or view), looked up by the route or callback the server is about to
+run, never from data the client sends about where it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import dash
+from dash._pages import _path_to_page
+from flask import Response, abort, current_app, g, request
+
+from .identity import current_user
+from .policy import Access, access_of, public, signed_in
+from .responses import error_response, from_browser_fetch, sign_in_redirect, wants_html
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# Files under assets/ that the sign-in page and public pages need; anything else
+# there (data files, scripts) needs sign-in.
+PUBLIC_ASSET_SUFFIXES = {".css", ".ico", ".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp",
+                         ".woff", ".woff2", ".ttf"}
+
+# The Dash renderer's own routes: needed by every page, so public when any page is.
+SHELL_ROUTES = ("_dash-layout", "_dash-dependencies", "_favicon.ico", "_reload-hash",
+                "_dash-component-suites/<string:package_name>/<path:fingerprinted_path>")
+
+# Dash's pages router callback (outputs _pages_content.children and _pages_store.data):
+# public, because it answers each page with that page's own access rule applied.
+PAGES_ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
+
+
+class RequestGuard:
+    def __init__(self, app: dash.Dash, challenge: str | None):
+        prefix = app.config.routes_pathname_prefix
+        self.app = app
+        self.challenge = challenge
+        self.page_endpoints = {prefix, prefix + "<path:path>"}
+        self.shell_endpoints = {prefix + route for route in SHELL_ROUTES}
+        self.callback_endpoint = prefix + "_dash-update-component"
+        blueprint = prefix.replace("/", "_").replace(".", "_") + "dash_assets"
+        self.assets_endpoint = f"{blueprint}.static"
+
+    def install(self) -> None:
+        self.app.server.before_request(self.check)
+        self.app.server.after_request(self.finish)
+
+    def check(self) -> Response | None:
+        if request.method not in SAFE_METHODS and not same_origin():
+            return error_response(403, "Cross-site request refused.")
+        rule = self.access_for_request()
+        if rule.public:
+            return None
+        user = current_user()
+        if user is None:
+            return self.unauthenticated()
+        if rule.allows(user.groups):
+            return None
+        if request.endpoint in self.page_endpoints:
+            # Serve the page shell; the pages router shows the "not allowed" view.
+            g.page_denied = True
+            return None
+        return error_response(403, "You are not allowed to see this.")
+
+    def finish(self, response: Response) -> Response:
+        if g.get("page_denied"):
+            response.status_code = 403
+        if g.get("auth_user") is not None:
+            # Signed-in content must never be kept by a shared cache.
+            response.cache_control.private = True
+            if response.cache_control.max_age is None:
+                response.cache_control.no_store = True
+            response.vary.add("Cookie")
+        return response
+
+    def unauthenticated(self) -> Response:
+        if request.method == "GET" and wants_html():
+            return sign_in_redirect()
+        response = error_response(401, "Please sign in.")
+        if self.challenge and not from_browser_fetch():
+            response.headers["WWW-Authenticate"] = self.challenge
+        if g.get("auth_retry_after"):
+            response.headers["Retry-After"] = str(g.auth_retry_after)
+        return response
+
+    def access_for_request(self) -> Access:
+        endpoint = request.endpoint
+        if endpoint is None:
+            return public  # no such route: Flask answers 404 or 405
+        if endpoint in self.page_endpoints:
+            page, _ = _path_to_page(self.app.strip_relative_path(request.path))
+            return access_of(page) if page else self.shell_access()
+        if endpoint in self.shell_endpoints:
+            return self.shell_access()
+        if endpoint == self.callback_endpoint:
+            return self.callback_access()
+        if endpoint == self.assets_endpoint:
+            suffix = PurePosixPath(request.view_args.get("filename", "")).suffix.lower()
+            return public if suffix in PUBLIC_ASSET_SUFFIXES else signed_in
+        return access_of(current_app.view_functions.get(endpoint))
+
+    def shell_access(self) -> Access:
+        pages = dash.page_registry.values()
+        return public if any(access_of(page).public for page in pages) else signed_in
+
+    def callback_access(self) -> Access:
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        if not isinstance(output, str):
+            abort(400, "Malformed callback request.")
+        if output == PAGES_ROUTER_OUTPUT:
+            return public
+        callback = self.app.callback_map.get(output)
+        if callback is None:
+            abort(404, "No such callback.")
+        return access_of(callback["callback"])
+
+
+def same_origin() -> bool:
+    """False for a request a browser sent from another site (CSRF)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in {"same-origin", "none"}
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == request.host_url.rstrip("/")
+    return True  # not sent by a browser: scripts carry their own credentials

@@ -1,0 +1,90 @@
+"""What people and scripts get when something stops them: a plain page or JSON, never a trace."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote, urlencode, urlsplit
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+# Decoded this many times at most when checking a redirect target: enough to
+# unwrap any double or triple encoding a crafted link could carry.
+DECODE_ROUNDS = 3
+
+
+def wants_html() -> bool:
+    """A browser navigation, as opposed to Dash's fetch() calls or a script."""
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def from_browser_fetch() -> bool:
+    """Browsers mark fetch() calls; a 401 challenge there would pop up the browser's own dialog."""
+    return request.headers.get("Sec-Fetch-Mode") in {"cors", "same-origin", "no-cors"}
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else "/" (no open redirects)."""
+    if not target:
+        return "/"
+    value = target
+    for _ in range(DECODE_ROUNDS + 1):
+        if not _is_local_path(value):
+            return "/"
+        value = unquote(value)
+    return target if _is_local_path(value) else "/"
+
+
+def _is_local_path(value: str) -> bool:
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
+def home_url() -> str:
+    return request.script_root + "/"
+
+
+def request_path() -> str:
+    """This request's path and query, as a value for ``?next=``."""
+    query = request.query_string.decode("latin-1")
+    return request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def sign_in_redirect() -> Response:
+    return redirect(url_for("auth.login") + "?" + urlencode({"next": request_path()}))
+
+
+def error_response(status: int, message: str) -> Response:
+    if wants_html():
+        response = Response(
+            render_template("auth/error.html", status=status, message=message), status=status
+        )
+    else:
+        response = jsonify(error=message)
+        response.status_code = status
+    return response
+
+
+def install_error_pages(server: Flask) -> None:
+    """Every error, ours or the app's, ends as a plain page with its status."""
+
+    @server.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = error_response(error.code, error.description or error.name)
+        for name in ("WWW-Authenticate", "Retry-After", "Allow"):
+            if name in error.get_response().headers:
+                response.headers[name] = error.get_response().headers[name]
+        return response
+
+    @server.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, InternalServerError.description)
