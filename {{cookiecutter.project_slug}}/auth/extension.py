@@ -68,7 +68,7 @@ class Auth:
             print(f"Cannot start: {error}", file=sys.stderr)
             raise
         self.app = app
-        self.store = open_store(self.settings.redis_url, Path(server.instance_path))
+        self.store = open_store(self.settings.redis_url, self.settings.instance)
         self.oidc = None
         if self.settings.oidc:
             from .oidc import OpenIDProviders  # Authlib is imported only when used
@@ -134,8 +134,7 @@ class Auth:
         if refusal:
             g.auth_retry_after = refusal.retry_after
             return None
-        return User(id=name.casefold(), name=name, provider="basic",
-                    groups=self.groups.groups_of(name))
+        return User(id=name.casefold(), name=name, provider="basic", groups=self.groups.groups_of(name))
 
     def _user_from_session(self, data: Any) -> User | None:
         try:
@@ -180,8 +179,7 @@ class Auth:
         )
         if any(int(self.store.get(key) or 0) >= limit for key, limit in counters):
             self.audit("sign-in-throttled", user=name)
-            return Refusal(401, "Too many failed sign-ins. Try again in a few minutes.",
-                           FAILURE_WINDOW)
+            return Refusal(401, "Too many failed sign-ins. Try again in a few minutes.", FAILURE_WINDOW)
         if self.users.check(name, password):
             return None
         for key, _ in counters:

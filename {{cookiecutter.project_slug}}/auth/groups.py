@@ -10,7 +10,6 @@ from pathlib import Path
 from .files import WatchedFile
 
 
-
 @dataclass(frozen=True)
 class Membership:
     by_member: dict[str, frozenset[str]]

@@ -14,19 +14,43 @@ from dash._pages import _path_to_page
 from flask import Response, abort, current_app, g, request
 
 from .identity import current_user
+from .pages import is_not_found_page
 from .policy import Access, access_of, public, signed_in
 from .responses import error_response, from_browser_fetch, sign_in_redirect, wants_html
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+}
+
 # Files under assets/ that the sign-in page and public pages need; anything else
 # there (data files, scripts) needs sign-in.
-PUBLIC_ASSET_SUFFIXES = {".css", ".ico", ".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp",
-                         ".woff", ".woff2", ".ttf"}
+PUBLIC_ASSET_SUFFIXES = {
+    ".css",
+    ".ico",
+    ".png",
+    ".svg",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".webp",
+    ".woff",
+    ".woff2",
+    ".ttf",
+}
 
 # The Dash renderer's own routes: needed by every page, so public when any page is.
-SHELL_ROUTES = ("_dash-layout", "_dash-dependencies", "_favicon.ico", "_reload-hash",
-                "_dash-component-suites/<string:package_name>/<path:fingerprinted_path>")
+SHELL_ROUTES = (
+    "_dash-layout",
+    "_dash-dependencies",
+    "_favicon.ico",
+    "_reload-hash",
+    "_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
+)
 
 # Dash's pages router callback (outputs _pages_content.children and _pages_store.data):
 # public, because it answers each page with that page's own access rule applied.
@@ -68,6 +92,7 @@ class RequestGuard:
     def finish(self, response: Response) -> Response:
         if g.get("page_denied"):
             response.status_code = 403
+        response.headers.update(SECURITY_HEADERS)
         if g.get("auth_user") is not None:
             # Signed-in content must never be kept by a shared cache.
             response.cache_control.private = True
@@ -103,7 +128,7 @@ class RequestGuard:
         return access_of(current_app.view_functions.get(endpoint))
 
     def shell_access(self) -> Access:
-        pages = dash.page_registry.values()
+        pages = [page for page in dash.page_registry.values() if not is_not_found_page(page)]
         return public if any(access_of(page).public for page in pages) else signed_in
 
     def callback_access(self) -> Access:

@@ -32,8 +32,9 @@ class User:
     groups: frozenset[str] = field(default_factory=frozenset)
     signed_in_at: int = 0
 
-    def in_groups(self, one_of: Iterable[str] = (), all_of: Iterable[str] = (),
-                  none_of: Iterable[str] = ()) -> bool:
+    def in_groups(
+        self, one_of: Iterable[str] = (), all_of: Iterable[str] = (), none_of: Iterable[str] = ()
+    ) -> bool:
         return groups_match(self.groups, one_of, all_of, none_of)
 
 
@@ -52,8 +53,7 @@ def user_groups() -> frozenset[str]:
     return user.groups if user else frozenset()
 
 
-def check_groups(one_of: Iterable[str] = (), all_of: Iterable[str] = (),
-                 none_of: Iterable[str] = ()) -> bool:
+def check_groups(one_of: Iterable[str] = (), all_of: Iterable[str] = (), none_of: Iterable[str] = ()) -> bool:
     """True if a user is signed in and meets the group condition."""
     user = current_user()
     return user is not None and user.in_groups(one_of, all_of, none_of)
@@ -74,8 +74,9 @@ def require(access: Access) -> User | None:
     raise Forbidden("You are not allowed to see this.")
 
 
-def sign_in(user_id: str, name: str, provider: str, email: str | None = None,
-            groups: Iterable[str] = (), **extra: Any) -> None:
+def sign_in(
+    user_id: str, name: str, provider: str, email: str | None = None, groups: Iterable[str] = (), **extra: Any
+) -> None:
     """Start a fresh session for this identity: nothing from before survives."""
     now = int(time.time())
     session.clear()

@@ -14,8 +14,21 @@ from pathlib import Path
 
 KEY_BYTES = 48  # 384 bits, above the 256 that HMAC-SHA256 can use
 MIN_KEY_LENGTH = 32
-PLACEHOLDERS = {"", "secret", "dev", "development", "changeme", "change-me", "secret-key",
-                "your-secret-key", "your_secret_key", "replace-me", "test", "key", "none"}
+PLACEHOLDERS = {
+    "",
+    "secret",
+    "dev",
+    "development",
+    "changeme",
+    "change-me",
+    "secret-key",
+    "your-secret-key",
+    "your_secret_key",
+    "replace-me",
+    "test",
+    "key",
+    "none",
+}
 
 FIX = "run `flask keys new` (or `python -m auth.keys`) and put the result in .env"
 

@@ -20,10 +20,10 @@ NOT_FOUND_MODULE = "not_found_404"
 
 
 def protect_pages(sign_in_view: Callable[[str], Any], not_allowed_view: Callable[[], Any]) -> None:
-    for module, page in dash.page_registry.items():
+    for page in dash.page_registry.values():
         if page.get(GUARDED):
             continue
-        if module.split(".")[-1] == NOT_FOUND_MODULE:
+        if is_not_found_page(page):
             page.setdefault("access", public)
         access = access_of(page)  # also rejects a mistyped access= value at start-up
         page["access"] = access
@@ -46,5 +46,13 @@ def _guarded(page: dict[str, Any], sign_in_view, not_allowed_view) -> Callable[.
 def allowed_pages(user: User | None) -> list[dict[str, Any]]:
     """The registered pages this user may open, in their registered order (for menus)."""
     groups = user.groups if user else None
-    return [page for page in dash.page_registry.values()
-            if page["module"].split(".")[-1] != NOT_FOUND_MODULE and access_of(page).allows(groups)]
+    return [
+        page
+        for page in dash.page_registry.values()
+        if not is_not_found_page(page) and access_of(page).allows(groups)
+    ]
+
+
+def is_not_found_page(page: dict[str, Any]) -> bool:
+    """Dash's convention: a module named not_found_404 is shown for unknown paths."""
+    return page["module"].split(".")[-1] == NOT_FOUND_MODULE

@@ -77,9 +77,7 @@ DUMMY_HASH = f"{PREFIX}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(bytes(SALT_BYTES)
 
 def check_username(name: str) -> str:
     if not USERNAME_PATTERN.fullmatch(name):
-        raise UserError(
-            "a username is 1 to 64 letters, digits or . _ @ + - (no spaces or colons)"
-        )
+        raise UserError("a username is 1 to 64 letters, digits or . _ @ + - (no spaces or colons)")
     return name
 
 

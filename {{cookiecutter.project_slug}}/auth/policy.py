@@ -63,11 +63,7 @@ def groups_match(
     """The group condition alone: one of / all of / none of."""
     have = set(groups)
     one_of, all_of, none_of = set(one_of), set(all_of), set(none_of)
-    return (
-        (not one_of or bool(have & one_of))
-        and all_of <= have
-        and not (have & none_of)
-    )
+    return (not one_of or bool(have & one_of)) and all_of <= have and not (have & none_of)
 
 
 def requires(
@@ -96,10 +92,7 @@ signed_in = Access()
 
 def access_of(obj: Any, default: Access = signed_in) -> Access:
     """The rule declared on a function or page entry, or the default."""
-    if isinstance(obj, dict):
-        rule = obj.get("access", default)
-    else:
-        rule = getattr(obj, ACCESS_ATTRIBUTE, default)
+    rule = obj.get("access", default) if isinstance(obj, dict) else getattr(obj, ACCESS_ATTRIBUTE, default)
     if not isinstance(rule, Access):
         raise TypeError(f"access must be public, signed_in or requires(...), not {rule!r}")
     return rule

@@ -62,9 +62,7 @@ def sign_in_redirect() -> Response:
 
 def error_response(status: int, message: str) -> Response:
     if wants_html():
-        response = Response(
-            render_template("auth/error.html", status=status, message=message), status=status
-        )
+        response = Response(render_template("auth/error.html", status=status, message=message), status=status)
     else:
         response = jsonify(error=message)
         response.status_code = status

@@ -60,6 +60,7 @@ class Settings:
     absolute_timeout: int = DEFAULT_ABSOLUTE_TIMEOUT
     oidc_providers: tuple[str, ...] = ()
     redis_url: str = ""
+    instance: Path = Path("instance")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Settings:
@@ -88,6 +89,7 @@ class Settings:
             absolute_timeout=_minutes(env, "SESSION_ABSOLUTE_TIMEOUT", DEFAULT_ABSOLUTE_TIMEOUT),
             oidc_providers=_list(_value(env, "OIDC_PROVIDERS")),
             redis_url=_value(env, "REDIS_URL"),
+            instance=root / "instance",
         )
 
     @property

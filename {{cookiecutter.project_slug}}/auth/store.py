@@ -45,9 +45,11 @@ class SQLiteStore:
         return db
 
     def get(self, key: str) -> str | None:
-        row = self._connect().execute(
-            "SELECT value FROM entries WHERE key = ? AND expires > ?", (key, time.time())
-        ).fetchone()
+        row = (
+            self._connect()
+            .execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, time.time()))
+            .fetchone()
+        )
         return row[0] if row else None
 
     def put(self, key: str, value: str, ttl: int) -> None:

@@ -15,18 +15,23 @@ def _auth():
     return current_app.extensions[EXTENSION]
 
 
-def _login_page(status: int = 200, error: str | None = None, username: str = "",
-                retry_after: int | None = None):
+def _login_page(
+    status: int = 200, error: str | None = None, username: str = "", retry_after: int | None = None
+):
     auth = _auth()
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    return render_template(
-        "auth/login.html",
-        basic=auth.settings.basic,
-        providers=auth.provider_choices(),
-        next=safe_next(request.values.get("next")),
-        error=error,
-        username=username,
-    ), status, headers
+    return (
+        render_template(
+            "auth/login.html",
+            basic=auth.settings.basic,
+            providers=auth.provider_choices(),
+            next=safe_next(request.values.get("next")),
+            error=error,
+            username=username,
+        ),
+        status,
+        headers,
+    )
 
 
 @bp.get("/login")

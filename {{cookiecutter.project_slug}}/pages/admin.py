@@ -2,6 +2,7 @@
 
 import dash
 from dash import Input, Output, callback, html
+
 from auth import group_members, requires
 
 ADMINS = requires(one_of=["admin"])
@@ -21,8 +22,7 @@ def layout(**_query):
     )
 
 
-@callback(Output("groups-table", "children"), Input("refresh-groups", "n_clicks"),
-          prevent_initial_call=True)
+@callback(Output("groups-table", "children"), Input("refresh-groups", "n_clicks"), prevent_initial_call=True)
 @ADMINS
 def refresh_groups(_clicks):
     # Guarded twice on purpose: the page, and this callback, which anyone could

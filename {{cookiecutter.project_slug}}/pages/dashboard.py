@@ -9,8 +9,9 @@ from dash import Input, Output, callback, dcc, html
 
 from auth import signed_in
 
-dash.register_page(__name__, path="/dashboard", name="Dashboard", title="Dashboard", order=1,
-                   access=signed_in)
+dash.register_page(
+    __name__, path="/dashboard", name="Dashboard", title="Dashboard", order=1, access=signed_in
+)
 
 METRICS = {
     "visits": "Daily visits",
@@ -21,9 +22,10 @@ METRICS = {
 
 def series(metric: str, days: int = 120) -> list[float]:
     """A made-up, repeatable time series with a trend, a weekly rhythm and noise."""
-    rng = random.Random(metric)
-    base, trend, weekly = {"visits": (900, 3.0, 140), "signups": (40, 0.2, 8),
-                           "revenue": (12, 0.05, 2.5)}[metric]
+    rng = random.Random(metric)  # noqa: S311 (demo data, not security)
+    base, trend, weekly = {"visits": (900, 3.0, 140), "signups": (40, 0.2, 8), "revenue": (12, 0.05, 2.5)}[
+        metric
+    ]
     return [
         round(base + trend * day + weekly * math.sin(2 * math.pi * day / 7) + rng.gauss(0, weekly / 2), 1)
         for day in range(days)
@@ -53,8 +55,9 @@ layout = html.Div(
                     clearable=False,
                 ),
                 html.Label("Smoothing (days)", htmlFor="window"),
-                dcc.Slider(id="window", min=1, max=28, step=1, value=7,
-                           marks={1: "1", 7: "7", 14: "14", 28: "28"}),
+                dcc.Slider(
+                    id="window", min=1, max=28, step=1, value=7, marks={1: "1", 7: "7", 14: "14", 28: "28"}
+                ),
             ],
             className="card controls",
         ),
@@ -82,8 +85,11 @@ def update_chart(metric: str, window: int):
             go.Scatter(x=days, y=smooth, name=f"{window}-day average", mode="lines"),
         ],
         layout=go.Layout(
-            title=METRICS[metric], template="plotly_white", margin={"l": 40, "r": 20, "t": 50, "b": 40},
-            xaxis_title="day", legend={"orientation": "h"},
+            title=METRICS[metric],
+            template="plotly_white",
+            margin={"l": 40, "r": 20, "t": 50, "b": 40},
+            xaxis_title="day",
+            legend={"orientation": "h"},
         ),
     )
     summary = f"{METRICS[metric]}: last {window}-day average {smooth[-1]:,}"

@@ -19,7 +19,9 @@ def layout(**_query):
                 [
                     feature("Dashboard", "Interactive charts for every signed-in user."),
                     feature("Admin", "Who is in which group: for the admin group only."),
-                    feature("Secure by default", "Every page and callback needs sign-in unless declared public."),
+                    feature(
+                        "Secure by default", "Every page and callback needs sign-in unless declared public."
+                    ),
                 ],
                 className="features",
             ),

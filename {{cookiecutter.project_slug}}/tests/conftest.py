@@ -1,0 +1,116 @@
+"""Shared fixtures: an app on temporary users/groups files, clients signed in as test users."""
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+
+# app.py builds one app when imported; give it a key before .env is consulted.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
+
+from app import create_app
+from auth import Settings
+from auth.passwords import UsersFile
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# Test-only accounts: "admin" is in group admin (groups.toml), "alice" in none.
+PASSWORDS = {"admin": "admin-password-1234", "alice": "alice-password-1234"}
+GROUPS = 'admin = ["admin"]\nanalysts = []\n'
+
+
+@pytest.fixture(scope="session")
+def hashed_users(tmp_path_factory) -> Path:
+    """The users file, hashed once per run: each scrypt hash takes about half a second."""
+    path = tmp_path_factory.mktemp("users") / "users.json"
+    users = UsersFile(path)
+    for name, password in PASSWORDS.items():
+        users.add(name, password)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path, hashed_users) -> Path:
+    shutil.copy(hashed_users, tmp_path / "users.json")
+    (tmp_path / "groups.toml").write_text(GROUPS)
+    return tmp_path
+
+
+@pytest.fixture
+def settings(files) -> Settings:
+    return make_settings(files)
+
+
+def make_settings(files: Path, **changes) -> Settings:
+    values = {
+        "secret_key": secrets.token_urlsafe(48),
+        "methods": ("basic",),
+        "users_file": files / "users.json",
+        "groups_file": files / "groups.toml",
+        "instance": files / "instance",
+    }
+    return Settings(**{**values, **changes})
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+def sign_in(client, name: str, password: str | None = None, next_path: str = "/"):
+    return client.post(
+        "/login",
+        data={"username": name, "password": password or PASSWORDS[name], "next": next_path},
+    )
+
+
+@pytest.fixture
+def admin(app):
+    client = app.server.test_client()
+    assert sign_in(client, "admin").status_code == 302
+    return client
+
+
+@pytest.fixture
+def alice(app):
+    client = app.server.test_client()
+    assert sign_in(client, "alice").status_code == 302
+    return client
+
+
+HTML = {"Accept": "text/html"}
+
+
+def run_callback(
+    client, outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]], headers: dict | None = None
+):
+    """POST /_dash-update-component as the Dash renderer does."""
+    output_key = outputs[0][0] + "." + outputs[0][1]
+    if len(outputs) > 1:
+        output_key = ".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".."
+    body = {
+        "output": output_key,
+        "outputs": [{"id": i, "property": p} for i, p in outputs]
+        if len(outputs) > 1
+        else {"id": outputs[0][0], "property": outputs[0][1]},
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+        "state": [],
+    }
+    return client.post("/_dash-update-component", json=body, headers=headers or {})
+
+
+def open_page(client, path: str):
+    """Ask the pages router for a page's content, as a click on a dcc.Link does."""
+    return run_callback(
+        client,
+        [("_pages_content", "children"), ("_pages_store", "data")],
+        [("_pages_location", "pathname", path), ("_pages_location", "search", "")],
+    )

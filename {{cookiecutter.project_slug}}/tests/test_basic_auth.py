@@ -1,0 +1,175 @@
+"""Password sign-in: the form, the Authorization header, sign-out, and changes to the files."""
+
+import base64
+
+import pytest
+from conftest import HTML, PASSWORDS, sign_in
+
+from auth.passwords import UsersFile
+
+
+def basic(credentials: bytes) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
+
+
+def test_sign_in_form_is_a_styled_page(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    assert 'name="username"' in response.text and 'type="password"' in response.text
+    assert "style.css" in response.text
+
+
+def test_sign_in_returns_to_the_deep_link(client):
+    response = sign_in(client, "alice", next_path="/dashboard?metric=revenue")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard?metric=revenue"
+    assert client.get("/dashboard", headers=HTML).status_code == 200
+
+
+@pytest.mark.parametrize("name, password", [("alice", "wrong-password-1234"), ("nobody", "whatever-123456")])
+def test_wrong_password_and_unknown_user_get_the_same_answer(client, name, password):
+    response = sign_in(client, name, password)
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text
+    assert f'value="{name}"' in response.text  # what was typed is kept
+    assert client.get("/dashboard", headers=HTML).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/%2F/evil.example",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "/%252F%252Fevil.example",
+        "http:/evil.example",
+        "\t//evil.example",
+        "/ok\r\nSet-Cookie: x=y",
+    ],
+)
+def test_sign_in_never_redirects_off_site(client, target):
+    response = sign_in(client, "alice", next_path=target)
+    assert response.headers["Location"] == "/"
+
+
+def test_session_cookie_flags(client):
+    response = sign_in(client, "alice")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_script_with_authorization_header(client):
+    response = client.get("/_dash-layout", headers=basic(b"alice:" + PASSWORDS["alice"].encode()))
+    assert response.status_code == 200
+    assert "alice" in response.text
+
+
+def test_wrong_header_credentials_get_a_challenge(client):
+    response = client.get("/dashboard", headers=basic(b"alice:nope"))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+
+
+def test_browser_fetch_gets_401_without_a_challenge(client):
+    """No WWW-Authenticate for fetch(): it would pop up the browser's own dialog."""
+    response = client.post(
+        "/_dash-update-component",
+        json={"output": "..chart.figure...summary.children.."},
+        headers={"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 401
+    assert "WWW-Authenticate" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer abc.def.ghi",
+        "Basic",
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
+        "Basic " + base64.b64encode(b":password-only").decode(),
+        "Basic " + "A" * 10000,
+        "Digest username=alice",
+        "basic " + base64.b64encode(b"alice:wrong").decode(),
+    ],
+)
+def test_malformed_authorization_headers_get_401_not_500(client, header):
+    response = client.get("/dashboard", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert "Traceback" not in response.text
+
+
+def test_scheme_is_case_insensitive_as_rfc_9110_says(client):
+    token = base64.b64encode(b"alice:" + PASSWORDS["alice"].encode()).decode()
+    assert client.get("/dashboard", headers={"Authorization": f"basic {token}"}).status_code == 200
+
+
+def test_changed_password_is_refused_at_once(client, settings):
+    headers = basic(b"alice:" + PASSWORDS["alice"].encode())
+    assert client.get("/dashboard", headers=headers).status_code == 200
+    UsersFile(settings.users_file).add("alice", "a-brand-new-password")
+    assert client.get("/dashboard", headers=headers).status_code == 401
+
+
+def test_sign_out_really_signs_out(alice):
+    assert alice.get("/dashboard", headers=HTML).status_code == 200
+    response = alice.post("/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert alice.get("/dashboard", headers=HTML).status_code == 302
+
+
+def test_cookie_copied_before_sign_out_is_refused_after(app, alice):
+    stolen = alice.get_cookie("session").value
+    alice.post("/logout")
+    thief = app.server.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/dashboard", headers=HTML).status_code == 302
+
+
+def test_sign_out_from_another_site_is_refused(alice):
+    response = alice.post("/logout", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
+    assert alice.get("/dashboard", headers=HTML).status_code == 200
+    response = alice.post("/logout", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 403
+
+
+def test_get_logout_asks_before_signing_out(alice):
+    response = alice.get("/logout")
+    assert response.status_code == 200 and 'method="post"' in response.text
+    assert alice.get("/dashboard", headers=HTML).status_code == 200
+
+
+def test_removed_user_loses_access_on_next_request(alice, settings):
+    UsersFile(settings.users_file).remove("alice")
+    assert alice.get("/dashboard", headers=HTML).status_code == 302
+
+
+def test_groups_file_edits_apply_without_restart(alice, settings):
+    assert alice.get("/admin", headers=HTML).status_code == 403
+    settings.groups_file.write_text('admin = ["admin", "alice"]\n')
+    assert alice.get("/admin", headers=HTML).status_code == 200
+    settings.groups_file.write_text('admin = ["admin"]\n')
+    assert alice.get("/admin", headers=HTML).status_code == 403
+
+
+def test_broken_groups_file_keeps_the_last_good_version(alice, settings):
+    settings.groups_file.write_text('admin = ["admin", "alice"]\n')
+    assert alice.get("/admin", headers=HTML).status_code == 200
+    settings.groups_file.write_text('admin = ["admin", \n')  # a typo mid-edit
+    assert alice.get("/admin", headers=HTML).status_code == 200
+
+
+def test_guessing_is_throttled_with_retry_after(client):
+    for _ in range(10):
+        assert sign_in(client, "alice", "wrong-password-1234").status_code == 401
+    response = sign_in(client, "alice")  # even the right password waits now
+    assert response.status_code == 401
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in response.text

@@ -1,0 +1,79 @@
+"""Every route of the Flask server is guarded, including ones the app adds later."""
+
+from conftest import HTML, sign_in
+
+from auth import public, requires
+
+
+def test_healthz_is_public(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_dash_internals_need_sign_in_when_no_page_is_public(app, client):
+    import dash
+
+    for page in dash.page_registry.values():
+        if page["module"].endswith("home"):
+            page["access"] = requires()
+    for path in ["/_dash-layout", "/_dash-dependencies"]:
+        assert client.get(path).status_code == 401, path
+    assert client.get("/", headers=HTML).status_code == 302
+
+
+def test_routes_added_later_need_sign_in_unless_public(app):
+    server = app.server
+
+    @server.route("/api/report")
+    def report():
+        return {"rows": 3}
+
+    @server.route("/api/status")
+    @public
+    def status():
+        return {"up": True}
+
+    @server.route("/api/admin")
+    @requires(one_of=["admin"])
+    def admin_only():
+        return {"secret": 42}
+
+    client, alice, admin = (server.test_client() for _ in range(3))
+    sign_in(alice, "alice")
+    sign_in(admin, "admin")
+    assert client.get("/api/report").status_code == 401
+    assert alice.get("/api/report").json == {"rows": 3}
+    assert client.get("/api/status").json == {"up": True}
+    assert alice.get("/api/admin").status_code == 403
+    assert admin.get("/api/admin").json == {"secret": 42}
+
+
+def test_stylesheet_is_public_but_other_assets_need_sign_in(client):
+    assert client.get("/assets/style.css").status_code == 200
+    assert client.get("/assets/data.csv").status_code == 401
+    assert client.get("/assets/../app.py").status_code in (401, 404)
+
+
+def test_errors_are_plain_pages(app):
+    @app.server.route("/boom")
+    def boom():
+        raise RuntimeError("secret detail")
+
+    alice = app.server.test_client()
+    sign_in(alice, "alice")
+    response = alice.get("/boom", headers=HTML)
+    assert response.status_code == 500
+    assert "secret detail" not in response.text and "Traceback" not in response.text
+    assert "Something went wrong" in response.text
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_signed_in_pages_are_not_stored_by_shared_caches(alice):
+    response = alice.get("/_dash-layout")
+    assert "private" in response.headers["Cache-Control"]
+    assert "no-store" in response.headers["Cache-Control"]
