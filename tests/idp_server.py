@@ -17,6 +17,7 @@ accepts any login and any non-empty password; the login becomes the ``sub``. Sel
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -167,7 +168,7 @@ class IdentityProvider:
                 raise ValueError(f"URI must not contain a comma: {uri!r}")
         self.redirect_uris = list(redirect_uris)
         self.post_logout_redirect_uris = list(post_logout_redirect_uris)
-        self.users = DEFAULT_USERS if users is None else users
+        self.users = copy.deepcopy(DEFAULT_USERS if users is None else users)
         self.claims_in_id_token = claims_in_id_token
         self.skip_consent = skip_consent
         self.require_pkce = require_pkce

@@ -114,3 +114,27 @@ def open_page(client, path: str):
         [("_pages_content", "children"), ("_pages_store", "data")],
         [("_pages_location", "pathname", path), ("_pages_location", "search", "")],
     )
+
+
+# Headless Chrome/Chromium for the browser tests (dash[testing] calls this hook).
+CHROME_ARGUMENTS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--window-size=1280,900",
+]
+
+
+def pytest_setup_options():
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary and not shutil.which("google-chrome"):
+        options.binary_location = binary
+    for argument in CHROME_ARGUMENTS:
+        options.add_argument(argument)
+    return options
