@@ -1,8 +1,6 @@
 """In a real browser: sign in, use the pages, sign out. Deselect with -m "not browser"."""
 
 import pytest
-from selenium.webdriver.common.by import By
-
 from conftest import PASSWORDS
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,40 @@
+# cookiecutter-dash-auth: one command per job. Run `make help`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO := build/my_dash_app
+
+.PHONY: help setup test demo lint clean
+
+help:
+	@echo "make demo   generate the default project into $(DEMO) and run it on http://127.0.0.1:8050"
+	@echo "make test   run every test of the template (bakes projects, runs their tests, browser + IdP)"
+	@echo "make lint   ruff on the template's own code"
+	@echo "make setup  only install what the tests need (.venv, node packages of the test IdP)"
+
+$(BIN)/cookiecutter: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+tests/idp/node_modules: tests/idp/package-lock.json
+	cd tests/idp && npm ci --no-audit --no-fund --silent
+	touch $@
+
+setup: $(BIN)/cookiecutter tests/idp/node_modules
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check hooks tests
+	$(BIN)/ruff format --check hooks tests
+
+demo: $(BIN)/cookiecutter
+	rm -rf $(DEMO)
+	$(BIN)/cookiecutter --no-input --output-dir build .
+	cd $(DEMO) && ../../$(BIN)/pip install --quiet -e . && ../../$(BIN)/python app.py
+
+clean:
+	rm -rf $(VENV) build tests/idp/node_modules
