@@ -37,7 +37,7 @@ def remove(*relative_paths: str) -> None:
 
 def remove_unchosen_files() -> None:
     if not OIDC:
-        remove("docs/providers", "tests/oidc_fake_provider.py", "tests/test_oidc.py")
+        remove("docs/providers", "sign_in.py", "tests/oidc_fake_provider.py", "tests/test_oidc.py")
     else:
         remove(*(f"docs/providers/{name}.md" for name in ALL_PROVIDERS if name not in PROVIDERS))
     if not any((PROJECT / "docs").rglob("*")):

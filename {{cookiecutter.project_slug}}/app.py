@@ -11,6 +11,9 @@ import dash
 from dotenv import load_dotenv
 
 import layout
+{%- if cookiecutter.auth != "basic" %}
+import sign_in
+{%- endif %}
 from auth import Auth, Settings
 
 APP_NAME = {{ cookiecutter.project_name | tojson }}
@@ -26,6 +29,9 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         settings=settings,
         sign_in_view=layout.sign_in_required,
         not_allowed_view=layout.not_allowed,
+{%- if cookiecutter.auth != "basic" %}
+        on_sign_in=sign_in.extra_groups,
+{%- endif %}
     )
     return app
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import dash
 from flask import g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import views
 from .basic import PasswordUsers, parse_basic_header
@@ -59,6 +60,7 @@ class Auth:
         sign_in_view: Callable[[str], Any],
         not_allowed_view: Callable[[], Any],
         settings: Settings | None = None,
+        on_sign_in: Callable[..., Any] | None = None,
     ):
         server = app.server
         try:
@@ -73,19 +75,30 @@ class Auth:
         if self.settings.oidc:
             from .oidc import OpenIDProviders  # Authlib is imported only when used
 
-            self.oidc = OpenIDProviders(self.settings, self.store)
+            self.oidc = OpenIDProviders(self.settings, self.store, self.audit, on_sign_in)
 
         server.secret_key = self.settings.secret_key
         server.config.update(
             SECRET_KEY_FALLBACKS=list(self.settings.secret_key_fallbacks),
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=self.settings.secure_cookies,
+            # The __Host- prefix pins the cookie to this host, over HTTPS, for every path.
+            SESSION_COOKIE_NAME="__Host-session" if self.settings.secure_cookies else "session",
             PERMANENT_SESSION_LIFETIME=timedelta(minutes=self.settings.absolute_timeout),
         )
         # Without this, Dash puts every page's layout (restricted ones too) into
         # the index page's config, as a "validation layout", for everyone to read.
         app.config.suppress_callback_exceptions = True
 
+        if self.settings.proxy_hops:
+            server.wsgi_app = ProxyFix(
+                server.wsgi_app,
+                x_for=self.settings.proxy_hops,
+                x_proto=self.settings.proxy_hops,
+                x_host=self.settings.proxy_hops,
+                x_prefix=self.settings.proxy_hops,
+            )
         server.extensions[EXTENSION] = self
         server.register_blueprint(views.bp)
         if self.oidc:
@@ -142,6 +155,8 @@ class Auth:
             claimed_groups = frozenset(data.get("groups", ()))
         except (TypeError, KeyError):
             return None  # a cookie of another shape: signed out
+        if data.get("groups_in_store"):
+            claimed_groups = frozenset(json.loads(self.store.get(f"groups:{data.get('sid')}") or "[]"))
         now = int(time.time())
         if now - started > self.settings.absolute_timeout * 60:
             return None

@@ -76,9 +76,10 @@ def require(access: Access) -> User | None:
 
 def sign_in(
     user_id: str, name: str, provider: str, email: str | None = None, groups: Iterable[str] = (), **extra: Any
-) -> None:
-    """Start a fresh session for this identity: nothing from before survives."""
+) -> str:
+    """Start a fresh session for this identity: nothing from before survives. Returns its id."""
     now = int(time.time())
+    sid = secrets.token_urlsafe(16)
     session.clear()
     session[SESSION_KEY] = {
         "id": user_id,
@@ -86,13 +87,14 @@ def sign_in(
         "provider": provider,
         "email": email,
         "groups": sorted(set(groups)),
-        "sid": secrets.token_urlsafe(16),
+        "sid": sid,
         "at": now,
         "seen": now,
         **extra,
     }
     session.permanent = True
     g.pop("auth_user", None)
+    return sid
 
 
 def sign_out() -> dict[str, Any] | None:

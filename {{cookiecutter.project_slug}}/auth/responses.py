@@ -46,6 +46,13 @@ def _is_local_path(value: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def external_url(settings, path: str) -> str:
+    """An absolute URL for the provider: PUBLIC_URL if set, else this request's origin
+    (which honours X-Forwarded-* only when TRUSTED_PROXY_HOPS says a proxy is there)."""
+    origin = settings.public_url or request.host_url.rstrip("/")
+    return origin + path
+
+
 def home_url() -> str:
     return request.script_root + "/"
 

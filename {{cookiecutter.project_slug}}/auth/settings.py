@@ -6,14 +6,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .keys import FIX, key_problem
+from .providers import PRESETS, Provider, provider_from_env
 
 METHODS = ("basic", "oidc")
 
 # Defaults, in one place. Durations in minutes.
 DEFAULT_IDLE_TIMEOUT = 8 * 60
 DEFAULT_ABSOLUTE_TIMEOUT = 24 * 60
+DEFAULT_CALLBACK_ROUTE = "/oidc/<idp>/callback"
+DEFAULT_OIDC_TIMEOUT = 10  # seconds, for every call to a provider
 
 
 class ConfigurationError(SystemExit):
@@ -49,6 +53,38 @@ def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _count(env: Mapping[str, str], name: str) -> int:
+    value = _value(env, name, "0")
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _providers(env: Mapping[str, str]) -> tuple[Provider, ...]:
+    names = _list(_value(env, "OIDC_PROVIDERS").lower())
+    unknown = [name for name in names if name not in PRESETS]
+    if unknown:
+        raise ConfigurationError(
+            f"OIDC_PROVIDERS names unknown providers ({', '.join(unknown)}): choose from {', '.join(PRESETS)}"
+        )
+    return tuple(provider_from_env(name, env) for name in dict.fromkeys(names))
+
+
+def _callback_route(env: Mapping[str, str]) -> str:
+    route = _value(env, "OIDC_CALLBACK_ROUTE", DEFAULT_CALLBACK_ROUTE)
+    if not route.startswith("/") or "<idp>" not in route:
+        raise ConfigurationError(f"OIDC_CALLBACK_ROUTE must be a path holding <idp>, not {route!r}")
+    return route
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    url = _value(env, "PUBLIC_URL").rstrip("/")
+    parts = urlsplit(url)
+    if url and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+        raise ConfigurationError(f"PUBLIC_URL must look like https://dash.example.com, not {url!r}")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     secret_key: str
@@ -58,9 +94,13 @@ class Settings:
     groups_file: Path = Path("groups.toml")
     idle_timeout: int = DEFAULT_IDLE_TIMEOUT
     absolute_timeout: int = DEFAULT_ABSOLUTE_TIMEOUT
-    oidc_providers: tuple[str, ...] = ()
+    providers: tuple[Provider, ...] = ()
+    callback_route: str = DEFAULT_CALLBACK_ROUTE
+    oidc_timeout: float = DEFAULT_OIDC_TIMEOUT
     redis_url: str = ""
     instance: Path = Path("instance")
+    public_url: str = ""
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Settings:
@@ -87,9 +127,13 @@ class Settings:
             groups_file=root / _value(env, "GROUPS_FILE", "groups.toml"),
             idle_timeout=_minutes(env, "SESSION_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
             absolute_timeout=_minutes(env, "SESSION_ABSOLUTE_TIMEOUT", DEFAULT_ABSOLUTE_TIMEOUT),
-            oidc_providers=_list(_value(env, "OIDC_PROVIDERS")),
+            providers=_providers(env),
+            callback_route=_callback_route(env),
+            oidc_timeout=_count(env, "OIDC_HTTP_TIMEOUT") or DEFAULT_OIDC_TIMEOUT,
             redis_url=_value(env, "REDIS_URL"),
             instance=root / "instance",
+            public_url=_public_url(env),
+            proxy_hops=_count(env, "TRUSTED_PROXY_HOPS"),
         )
 
     @property
@@ -99,3 +143,7 @@ class Settings:
     @property
     def oidc(self) -> bool:
         return "oidc" in self.methods
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")

@@ -1,0 +1,118 @@
+"""The identity providers this app knows, and each one's settings from the environment.
+
+One place lists them: the generator's prompt, .env.example and the guides in
+docs/providers/ are checked against ``PRESETS`` by the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_SCOPES = ("openid", "email", "profile")
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    issuer: str = ""
+    groups_claim: str = ""
+    extra_scopes: tuple[str, ...] = ()
+
+
+PRESETS: dict[str, Preset] = {
+    "google": Preset("Google", issuer="https://accounts.google.com"),
+    "microsoft": Preset("Microsoft", groups_claim="groups"),
+    "okta": Preset("Okta", groups_claim="groups", extra_scopes=("groups",)),
+    "auth0": Preset("Auth0"),
+    "keycloak": Preset("Keycloak", groups_claim="realm_access.roles"),
+    "generic": Preset("Single sign-on", groups_claim="groups"),
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider as configured in .env (``OIDC_<NAME>_...``)."""
+
+    name: str
+    label: str
+    client_id: str
+    client_secret: str
+    issuer: str
+    discovery_url: str
+    groups_claim: str
+    scopes: tuple[str, ...]
+    tenants: tuple[str, ...] = ()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id and self.client_secret and self.issuer)
+
+    @property
+    def hint(self) -> str:
+        prefix = f"OIDC_{self.name.upper()}_"
+        missing = [
+            prefix + key
+            for key, value in (
+                ("CLIENT_ID", self.client_id),
+                ("CLIENT_SECRET", self.client_secret),
+                ("ISSUER", self.issuer),
+            )
+            if not value
+        ]
+        return f"Set {', '.join(missing)} in .env (see docs/providers/{self.name}.md)."
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(word for word in re.split(r"[\s,]+", value) if word)
+
+
+def provider_from_env(name: str, env: Mapping[str, str]) -> Provider:
+    preset = PRESETS[name]
+    prefix = f"OIDC_{name.upper()}_"
+
+    def value(key: str, default: str = "") -> str:
+        return env.get(prefix + key, "").strip() or default
+
+    issuer = value("ISSUER", preset.issuer)
+    extra = _words(value("SCOPES")) or preset.extra_scopes
+    return Provider(
+        name=name,
+        label=preset.label,
+        client_id=value("CLIENT_ID"),
+        client_secret=value("CLIENT_SECRET"),
+        issuer=issuer,
+        discovery_url=value("DISCOVERY_URL", issuer.rstrip("/") + "/.well-known/openid-configuration"),
+        groups_claim=value("GROUPS_CLAIM", preset.groups_claim),
+        scopes=tuple(dict.fromkeys(DEFAULT_SCOPES + extra)),
+        tenants=_words(value("TENANTS")),
+    )
+
+
+def claim_at(claims: Mapping[str, object], path: str) -> object:
+    """A claim by name, or by dotted path into nested objects (``realm_access.roles``).
+
+    The whole name is tried first, so names with dots or colons
+    (``https://example.com/roles``, ``cognito:groups``) work as they are.
+    """
+    if not path:
+        return None
+    if path in claims:
+        return claims[path]
+    value: object = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def groups_in(claims: Mapping[str, object], path: str) -> frozenset[str]:
+    """The groups a claim names: a list of strings, or one string."""
+    value = claim_at(claims, path)
+    if isinstance(value, str):
+        return frozenset({value})
+    if isinstance(value, list):
+        return frozenset(item for item in value if isinstance(item, str))
+    return frozenset()

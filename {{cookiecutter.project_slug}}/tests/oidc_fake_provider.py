@@ -1,0 +1,182 @@
+"""A small OpenID provider on loopback that speaks the real protocol, and can misbehave on request.
+
+Discovery, authorization (signs in a preset user at once), token (checks the
+code, PKCE verifier and client secret), JWKS, userinfo and end-session, with
+RS256-signed ID tokens. ``misbehave`` names one fault for the tests to provoke.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+CLIENT_ID = "dash-app"
+CLIENT_SECRET = "fake-provider-client-secret"
+
+FAULTS = {
+    "none",  # behave
+    "wrong_issuer",  # ID token iss is another issuer
+    "wrong_audience",  # aud is another client
+    "other_audience_with_azp",  # aud=["other"], azp=us: Authlib alone accepts it
+    "alg_none",  # unsigned ID token, and discovery lists "none"
+    "no_id_token",  # token response without id_token
+    "userinfo_other_sub",  # /userinfo speaks of someone else
+    "expired",  # ID token expired an hour ago
+    "wrong_nonce",  # nonce does not match the one sent
+    "bad_signature",  # signed with a key not in the JWKS
+    "discovery_other_issuer",  # discovery document names another issuer
+    "slow",  # token endpoint answers after the app's timeout
+    "token_error",  # token endpoint answers 400 invalid_grant
+}
+
+
+@dataclass
+class FakeProvider:
+    user: dict[str, Any] = field(default_factory=dict)
+    claims_in_id_token: bool = True
+    misbehave: str = "none"
+    slow_seconds: float = 3.0
+
+    def __post_init__(self):
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig", "alg": "RS256"})
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.access_tokens: dict[str, dict[str, Any]] = {}
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.issuer = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeProvider:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+    # Protocol --------------------------------------------------------------
+
+    @Request.application
+    def wsgi(self, request: Request) -> Response:
+        routes = {
+            "/.well-known/openid-configuration": self.discovery,
+            "/authorize": self.authorize,
+            "/token": self.token,
+            "/jwks": self.jwks,
+            "/userinfo": self.userinfo,
+        }
+        handler = routes.get(request.path)
+        return handler(request) if handler else Response("not found", status=404)
+
+    def discovery(self, _request: Request) -> Response:
+        issuer = "https://elsewhere.example" if self.misbehave == "discovery_other_issuer" else self.issuer
+        algorithms = ["RS256", "none"] if self.misbehave == "alg_none" else ["RS256"]
+        return _json(
+            {
+                "issuer": issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "userinfo_endpoint": f"{self.issuer}/userinfo",
+                "end_session_endpoint": f"{self.issuer}/logout",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": algorithms,
+                "code_challenge_methods_supported": ["S256"],
+            }
+        )
+
+    def authorize(self, request: Request) -> Response:
+        args = request.args
+        if args.get("client_id") != CLIENT_ID or args.get("code_challenge_method") != "S256":
+            return Response("bad authorization request", status=400)
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {
+            "redirect_uri": args["redirect_uri"],
+            "challenge": args["code_challenge"],
+            "nonce": args.get("nonce"),
+        }
+        query = urlencode({"code": code, "state": args["state"], "iss": self.issuer})
+        return Response(status=302, headers={"Location": f"{args['redirect_uri']}?{query}"})
+
+    def token(self, request: Request) -> Response:
+        if self.misbehave == "slow":
+            time.sleep(self.slow_seconds)
+        if self.misbehave == "token_error":
+            return _json({"error": "invalid_grant"}, status=400)
+        auth = request.authorization
+        if auth is None or (auth.username, auth.password) != (CLIENT_ID, CLIENT_SECRET):
+            return _json({"error": "invalid_client"}, status=401)
+        grant = self.codes.pop(request.form.get("code", ""), None)
+        verifier = request.form.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        if (
+            grant is None
+            or grant["challenge"] != challenge
+            or grant["redirect_uri"] != request.form.get("redirect_uri")
+        ):
+            return _json({"error": "invalid_grant"}, status=400)
+        access_token = secrets.token_urlsafe(24)
+        self.access_tokens[access_token] = self.user
+        response = {"access_token": access_token, "token_type": "Bearer", "expires_in": 600}
+        if self.misbehave != "no_id_token":
+            response["id_token"] = self.id_token(grant["nonce"])
+        return _json(response)
+
+    def id_token(self, nonce: str | None) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "sub": self.user["sub"],
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 600,
+            "nonce": nonce,
+        }
+        if self.claims_in_id_token:
+            claims.update({k: v for k, v in self.user.items() if k != "sub"})
+        fault = self.misbehave
+        if fault == "wrong_issuer":
+            claims["iss"] = "https://impostor.example"
+        elif fault == "wrong_audience":
+            claims["aud"] = "another-client"
+        elif fault == "other_audience_with_azp":
+            claims.update(aud=["other"], azp=CLIENT_ID)
+        elif fault == "expired":
+            claims.update(iat=now - 7200, exp=now - 3600)
+        elif fault == "wrong_nonce":
+            claims["nonce"] = "not-the-nonce"
+        if fault == "alg_none":
+            header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+            body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+            return f"{header}.{body}."
+        key = RSAKey.generate_key(2048) if fault == "bad_signature" else self.key
+        return jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, key)
+
+    def jwks(self, _request: Request) -> Response:
+        return _json({"keys": [self.key.as_dict(private=False)]})
+
+    def userinfo(self, request: Request) -> Response:
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        user = self.access_tokens.get(token)
+        if user is None:
+            return _json({"error": "invalid_token"}, status=401)
+        info = dict(user)
+        if self.misbehave == "userinfo_other_sub":
+            info["sub"] = "someone-else"
+        return _json(info)
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value), status=status, mimetype="application/json")
