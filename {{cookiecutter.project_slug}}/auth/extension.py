@@ -24,6 +24,7 @@ from .guard import RequestGuard
 from .identity import EXTENSION, SESSION_KEY, User
 from .pages import protect_pages
 from .responses import install_error_pages
+from .sessions import AuthSessionInterface
 from .settings import ConfigurationError, Settings
 from .store import open_store
 
@@ -78,13 +79,12 @@ class Auth:
             self.oidc = OpenIDProviders(self.settings, self.store, self.audit, on_sign_in)
 
         server.secret_key = self.settings.secret_key
+        server.session_interface = AuthSessionInterface()
         server.config.update(
             SECRET_KEY_FALLBACKS=list(self.settings.secret_key_fallbacks),
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=self.settings.secure_cookies,
-            # The __Host- prefix pins the cookie to this host, over HTTPS, for every path.
-            SESSION_COOKIE_NAME="__Host-session" if self.settings.secure_cookies else "session",
             PERMANENT_SESSION_LIFETIME=timedelta(minutes=self.settings.absolute_timeout),
         )
         # Without this, Dash puts every page's layout (restricted ones too) into

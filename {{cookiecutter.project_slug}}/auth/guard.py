@@ -24,8 +24,16 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
 }
+HSTS = "max-age=31536000"
+
+# What Dash needs: its own scripts, its two inline scripts (by hash), inline styles
+# (React and Plotly set them), data:/blob: images; and nothing may frame the app.
+CSP = (
+    "default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
 
 # Files under assets/ that the sign-in page and public pages need; anything else
 # there (data files, scripts) needs sign-in.
@@ -67,6 +75,7 @@ class RequestGuard:
         self.callback_endpoint = prefix + "_dash-update-component"
         blueprint = prefix.replace("/", "_").replace(".", "_") + "dash_assets"
         self.assets_endpoint = f"{blueprint}.static"
+        self._csp: tuple[int, str] | None = None
 
     def install(self) -> None:
         self.app.server.before_request(self.check)
@@ -93,6 +102,9 @@ class RequestGuard:
         if g.get("page_denied"):
             response.status_code = 403
         response.headers.update(SECURITY_HEADERS)
+        response.headers["Content-Security-Policy"] = self.content_security_policy()
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = HSTS
         if g.get("auth_user") is not None:
             # Signed-in content must never be kept by a shared cache.
             response.cache_control.private = True
@@ -100,6 +112,13 @@ class RequestGuard:
                 response.cache_control.no_store = True
             response.vary.add("Cookie")
         return response
+
+    def content_security_policy(self) -> str:
+        # Dash adds inline scripts (clientside callbacks) as it sets up: hash again when they change.
+        scripts = len(self.app._inline_scripts)
+        if self._csp is None or self._csp[0] != scripts:
+            self._csp = (scripts, CSP.format(hashes=" ".join(self.app.csp_hashes())))
+        return self._csp[1]
 
     def unauthenticated(self) -> Response:
         if request.method == "GET" and wants_html():

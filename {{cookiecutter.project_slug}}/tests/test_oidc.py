@@ -308,3 +308,28 @@ def test_sign_in_hook_adds_groups(files, idp):
     sign_in_via_provider(client)
     assert seen == {"provider": "generic", "email": "alice@example.com", "has_access_token": True}
     assert "from-hook" in session_of(app, client)["auth"]["groups"]
+
+
+@pytest.mark.parametrize(
+    "changes, headers, expected",
+    [
+        ({}, {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}, "http://localhost"),
+        (
+            {"proxy_hops": 1},
+            {"X-Forwarded-Host": "dash.example.com", "X-Forwarded-Proto": "https"},
+            "https://dash.example.com",
+        ),
+        (
+            {"public_url": "https://dash.example.com"},
+            {"X-Forwarded-Host": "evil.example"},
+            "https://dash.example.com",
+        ),
+    ],
+)
+def test_redirect_uri_trusts_forwarded_headers_only_from_a_trusted_proxy(
+    files, idp, changes, headers, expected
+):
+    app = oidc_app(files, idp.issuer, **changes)
+    response = app.server.test_client().get("/oidc/generic/login", headers=headers)
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["redirect_uri"] == [f"{expected}/oidc/generic/callback"]
