@@ -34,8 +34,8 @@ audit_log = logging.getLogger("auth.audit")
 # that an idle timeout does not cost a new cookie on every request.
 SEEN_RESOLUTION = 60
 
-# Failed password checks allowed per account and per client address in a window.
-FAILURE_WINDOW = 300
+# Failed password checks allowed per account and per client address in a window
+# (FAILED_SIGN_IN_WINDOW): after that, refused until the window has passed.
 FAILURES_PER_ACCOUNT = 10
 FAILURES_PER_ADDRESS = 50
 
@@ -192,13 +192,14 @@ class Auth:
             (f"failures:account:{name.casefold()}", FAILURES_PER_ACCOUNT),
             (f"failures:address:{request.remote_addr}", FAILURES_PER_ADDRESS),
         )
+        window = self.settings.failure_window
         if any(int(self.store.get(key) or 0) >= limit for key, limit in counters):
             self.audit("sign-in-throttled", user=name)
-            return Refusal(401, "Too many failed sign-ins. Try again in a few minutes.", FAILURE_WINDOW)
+            return Refusal(401, "Too many failed sign-ins. Try again in a few minutes.", window)
         if self.users.check(name, password):
             return None
         for key, _ in counters:
-            self.store.incr(key, FAILURE_WINDOW)
+            self.store.incr(key, window)
         self.audit("sign-in-failed", user=name, method="basic")
         return Refusal(401, "Wrong username or password.")
 

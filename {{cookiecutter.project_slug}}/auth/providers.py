@@ -19,11 +19,12 @@ class Preset:
     issuer: str = ""
     groups_claim: str = ""
     extra_scopes: tuple[str, ...] = ()
+    multi_tenant: bool = False  # offers an issuer for many tenants; OIDC_<NAME>_TENANTS limits them
 
 
 PRESETS: dict[str, Preset] = {
     "google": Preset("Google", issuer="https://accounts.google.com"),
-    "microsoft": Preset("Microsoft", groups_claim="groups"),
+    "microsoft": Preset("Microsoft", groups_claim="groups", multi_tenant=True),
     "okta": Preset("Okta", groups_claim="groups", extra_scopes=("groups",)),
     "auth0": Preset("Auth0"),
     "keycloak": Preset("Keycloak", groups_claim="realm_access.roles"),
@@ -86,7 +87,7 @@ def provider_from_env(name: str, env: Mapping[str, str]) -> Provider:
         discovery_url=value("DISCOVERY_URL", issuer.rstrip("/") + "/.well-known/openid-configuration"),
         groups_claim=value("GROUPS_CLAIM", preset.groups_claim),
         scopes=tuple(dict.fromkeys(DEFAULT_SCOPES + extra)),
-        tenants=_words(value("TENANTS")),
+        tenants=_words(value("TENANTS")) if preset.multi_tenant else (),
     )
 
 

@@ -18,6 +18,7 @@ DEFAULT_IDLE_TIMEOUT = 8 * 60
 DEFAULT_ABSOLUTE_TIMEOUT = 24 * 60
 DEFAULT_CALLBACK_ROUTE = "/oidc/<idp>/callback"
 DEFAULT_OIDC_TIMEOUT = 10  # seconds, for every call to a provider
+DEFAULT_FAILURE_WINDOW = 300  # seconds a failed password sign-in counts against its account
 
 
 class ConfigurationError(SystemExit):
@@ -101,6 +102,7 @@ class Settings:
     instance: Path = Path("instance")
     public_url: str = ""
     proxy_hops: int = 0
+    failure_window: int = DEFAULT_FAILURE_WINDOW
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Settings:
@@ -134,6 +136,7 @@ class Settings:
             instance=root / "instance",
             public_url=_public_url(env),
             proxy_hops=_count(env, "TRUSTED_PROXY_HOPS"),
+            failure_window=_count(env, "FAILED_SIGN_IN_WINDOW") or DEFAULT_FAILURE_WINDOW,
         )
 
     @property

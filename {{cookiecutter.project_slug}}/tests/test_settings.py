@@ -55,3 +55,30 @@ def test_malformed_groups_file_stops_the_start(files):
     (files / "groups.toml").write_text("admin = admin\n")
     with pytest.raises(ConfigurationError, match=r"groups\.toml"):
         create_app(make_settings(files))
+
+
+class RecordingEnv(dict):
+    """An environment that notes every setting the app asks for."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.asked: set[str] = set()
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def test_env_example_lists_every_setting():
+    from auth.providers import PRESETS
+
+    example = (PROJECT / ".env.example").read_text()
+    listed = {
+        line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")
+    }
+    single_sign_on = "OIDC_PROVIDERS" in listed
+    chosen = [name for name in PRESETS if f"OIDC_{name.upper()}_CLIENT_ID" in listed]
+    env = RecordingEnv({"SECRET_KEY": "x" * 40 + "Abc123", "OIDC_PROVIDERS": ",".join(chosen)})
+    Settings.from_env(env)
+    asked = {key for key in env.asked if single_sign_on or not key.startswith("OIDC_")}
+    assert asked - listed == set()
