@@ -67,11 +67,11 @@ class Auth:
         try:
             self.settings = settings or Settings.from_env(root=Path(server.root_path))
             self._load_files()
+            self.store = open_store(self.settings.redis_url, self.settings.instance)
         except ConfigurationError as error:
             print(f"Cannot start: {error}", file=sys.stderr)
             raise
         self.app = app
-        self.store = open_store(self.settings.redis_url, self.settings.instance)
         self.oidc = None
         if self.settings.oidc:
             from .oidc import OpenIDProviders  # Authlib is imported only when used

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from .settings import ConfigurationError
+
 
 class Store(Protocol):
     def get(self, key: str) -> str | None: ...
@@ -83,8 +85,12 @@ class SQLiteStore:
 
 class RedisStore:
     def __init__(self, url: str):
-        import redis  # only for deployments that set REDIS_URL
-
+        try:
+            import redis  # only for deployments that set REDIS_URL
+        except ImportError:
+            raise ConfigurationError(
+                'REDIS_URL is set but the redis package is not installed: pip install -e ".[redis]"'
+            ) from None
         self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
 
     def get(self, key: str) -> str | None:

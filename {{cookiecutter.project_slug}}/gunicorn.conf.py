@@ -1,0 +1,17 @@
+"""gunicorn settings, read by `gunicorn app:server` from this folder.
+
+Environment: PORT (8050), HOST (127.0.0.1; 0.0.0.0 in a container), WEB_CONCURRENCY (workers, 2).
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+# Trust in proxies is decided in one place, the app's TRUSTED_PROXY_HOPS setting. Left at
+# its defaults, gunicorn would believe X-Forwarded-Proto from any client on 127.0.0.1.
+secure_scheme_headers = {}
+forwarded_allow_ips = ""
+
+# Plain access log lines on standard output; the app's audit log goes to standard error.
+accesslog = "-"
