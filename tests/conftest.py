@@ -14,8 +14,11 @@ BAKES = {
     "basic": {"auth": "basic"},
     "oidc": {"auth": "oidc", "oidc_providers": "generic"},
     "both": {"auth": "both", "oidc_providers": "google, microsoft, okta, auth0, keycloak, generic"},
-    "oidc-enterprise": {"auth": "oidc", "oidc_providers": "microsoft,okta,keycloak",
-                        "project_name": "Sales Insights 2027"},
+    "oidc-enterprise": {
+        "auth": "oidc",
+        "oidc_providers": "microsoft,okta,keycloak",
+        "project_name": "Sales Insights 2027",
+    },
 }
 
 
@@ -44,7 +47,11 @@ def baked(cookies_session):
 def run(command, cwd, timeout=600, env=None, check=True):
     """Run a command; on failure, show what it printed."""
     result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:

@@ -55,8 +55,12 @@ def add_user(project: Path, name: str, password: str, env: dict[str, str]) -> No
     """`flask users add` as a person would run it in the project."""
     result = subprocess.run(
         [sys.executable, "-m", "flask", "users", "add", name, "--password-stdin"],
-        cwd=project, input=password + "\n", text=True, capture_output=True,
-        env={**os.environ, "FLASK_APP": "app:server", **env}, timeout=60,
+        cwd=project,
+        input=password + "\n",
+        text=True,
+        capture_output=True,
+        env={**os.environ, "FLASK_APP": "app:server", **env},
+        timeout=60,
     )
     if result.returncode != 0:
         raise RuntimeError(f"flask users add {name} failed:\n{result.stdout}{result.stderr}")
@@ -75,11 +79,25 @@ class AppServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> AppServer:
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-                   "--bind", f"{HOST}:{self.port}", "--graceful-timeout", "2", "app:server"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(self.workers),
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--graceful-timeout",
+            "2",
+            "app:server",
+        ]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
-                command, cwd=self.project, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=self.project,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         wait_until_up(f"{self.url}/healthz", self.process, self.log)
         return self
@@ -112,7 +130,8 @@ class RedisServer:
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [binary, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no"],
-                stdout=log, stderr=subprocess.STDOUT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -5,7 +5,6 @@ import stat
 import tomllib
 
 import pytest
-
 from conftest import BAKES, PYTHON, run
 
 PLACEHOLDER = re.compile(r"\{\{\s*cookiecutter|cookiecutter\.[a-z_]")
@@ -48,8 +47,11 @@ def test_env_file_is_private_and_holds_a_strong_key(baked, name):
     project = baked(name).project_path
     env = project / ".env"
     assert stat.S_IMODE(env.stat().st_mode) == 0o600
-    values = dict(line.split("=", 1) for line in env.read_text().splitlines() if "=" in line
-                  and not line.startswith("#"))
+    values = dict(
+        line.split("=", 1)
+        for line in env.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     assert len(values["SECRET_KEY"]) >= 43  # 256 bits in URL-safe base64
     assert values["FLASK_APP"] == "app:server"
     assert ".env" in (project / ".gitignore").read_text().split()

@@ -5,10 +5,9 @@ import json
 import re
 import tomllib
 
+from conftest import TEMPLATE
 from packaging.requirements import Requirement
 from packaging.version import Version
-
-from conftest import TEMPLATE
 
 
 def pinned() -> dict[str, Version]:
@@ -22,7 +21,10 @@ def pinned() -> dict[str, Version]:
 
 def test_generated_minimums_admit_the_versions_the_tests_run(baked):
     meta = tomllib.loads((baked("both").project_path / "pyproject.toml").read_text())["project"]
-    requirements = [*meta["dependencies"], *(r for extra in meta["optional-dependencies"].values() for r in extra)]
+    requirements = [
+        *meta["dependencies"],
+        *(r for extra in meta["optional-dependencies"].values() for r in extra),
+    ]
     pins = pinned()
     for line in requirements:
         requirement = Requirement(line)

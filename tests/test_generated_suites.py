@@ -1,7 +1,6 @@
 """Each baked project passes its own test suite, browser tests included, right after generation."""
 
 import pytest
-
 from conftest import BAKES, PYTHON, run
 
 

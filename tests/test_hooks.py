@@ -3,25 +3,36 @@
 import json
 
 import pytest
-
 from conftest import PYTHON, TEMPLATE, bake, run
 
 
 def cookiecutter(output_dir, *answers, check=False, extra=()):
-    command = [PYTHON, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir), *extra,
-               str(TEMPLATE), *answers]
+    command = [
+        PYTHON,
+        "-m",
+        "cookiecutter",
+        "--no-input",
+        "--output-dir",
+        str(output_dir),
+        *extra,
+        str(TEMPLATE),
+        *answers,
+    ]
     return run(command, cwd=output_dir, check=check)
 
 
-@pytest.mark.parametrize("answers, reason", [
-    (["project_slug=my-app"], "not a valid Python identifier"),
-    (["project_slug=class"], "not a valid Python identifier"),
-    (["project_slug=auth"], "would shadow"),
-    (["project_slug=json"], "would shadow"),
-    (["auth=oidc", "oidc_providers=google,facebook"], "unknown oidc_providers facebook"),
-    (["auth=both", "oidc_providers= "], "needs at least one provider"),
-    (["auth=oidc", "oidc_providers=okta,okta"], "twice"),
-])
+@pytest.mark.parametrize(
+    "answers, reason",
+    [
+        (["project_slug=my-app"], "not a valid Python identifier"),
+        (["project_slug=class"], "not a valid Python identifier"),
+        (["project_slug=auth"], "would shadow"),
+        (["project_slug=json"], "would shadow"),
+        (["auth=oidc", "oidc_providers=google,facebook"], "unknown oidc_providers facebook"),
+        (["auth=both", "oidc_providers= "], "needs at least one provider"),
+        (["auth=oidc", "oidc_providers=okta,okta"], "twice"),
+    ],
+)
 def test_bad_answers_stop_with_one_line_and_leave_nothing(tmp_path, answers, reason):
     result = cookiecutter(tmp_path, *answers)
     assert result.returncode != 0
@@ -55,9 +66,16 @@ def test_hook_prints_the_admin_password_once_and_it_works(tmp_path):
     assert list(users) == ["admin"]
     assert password not in (project / "users.json").read_text()
     assert password not in (project / ".env").read_text()
-    check = run([PYTHON, "-c", "import sys; from auth.passwords import verify_password as v;"
-                 "import json; print(v(sys.argv[1], json.load(open('users.json'))['admin']))", password],
-                cwd=project)
+    check = run(
+        [
+            PYTHON,
+            "-c",
+            "import sys; from auth.passwords import verify_password as v;"
+            "import json; print(v(sys.argv[1], json.load(open('users.json'))['admin']))",
+            password,
+        ],
+        cwd=project,
+    )
     assert check.stdout.strip() == "True"
     secret = (project / ".env").read_text().split("SECRET_KEY=")[1].split()[0]
     assert secret not in result.stdout + result.stderr, "the key is never printed"

@@ -21,7 +21,6 @@ import pytest
 import requests
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-
 from idp_server import IdentityProvider
 from servers import AppServer, RedisServer, add_user, free_port, strong_key
 
@@ -84,7 +83,9 @@ def deployment(baked, tmp_path_factory):
 def sign_in(base: str, name: str, password: str | None = None) -> requests.Session:
     browser = requests.Session()
     response = browser.post(
-        f"{base}/login", data={"username": name, "password": password or PASSWORDS[name]}, allow_redirects=False
+        f"{base}/login",
+        data={"username": name, "password": password or PASSWORDS[name]},
+        allow_redirects=False,
     )
     assert response.status_code == 302, response.text
     return browser
@@ -126,7 +127,10 @@ def forge(data: dict, key: str) -> str:
 def open_page(browser: requests.Session, base: str, path: str) -> requests.Response:
     body = {
         "output": ROUTER,
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
         "inputs": [
             {"id": "_pages_location", "property": "pathname", "value": path},
             {"id": "_pages_location", "property": "search", "value": ""},
@@ -163,7 +167,9 @@ def sign_in_with_provider(browser: requests.Session, start: str, login: str) -> 
         allow_redirects=False,
     )
     while "/oidc/generic/callback" not in answer.headers.get("Location", ""):
-        answer = browser.get(requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False)
+        answer = browser.get(
+            requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False
+        )
     return answer.headers["Location"]
 
 
@@ -172,7 +178,9 @@ def sign_in_with_provider(browser: requests.Session, start: str, login: str) -> 
 
 def test_session_cookie_is_httponly_and_samesite_lax(deployment):
     response = requests.post(
-        f"{deployment.a.url}/login", data={"username": "alice", "password": PASSWORDS["alice"]}, allow_redirects=False
+        f"{deployment.a.url}/login",
+        data={"username": "alice", "password": PASSWORDS["alice"]},
+        allow_redirects=False,
     )
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -188,8 +196,13 @@ def test_session_is_renewed_at_sign_in(deployment):
 
 def test_authenticated_responses_are_not_cacheable(deployment):
     browser = sign_in(deployment.a.url, "alice")
-    for response in (browser.get(f"{deployment.a.url}/_dash-layout"), chart_callback(browser, deployment.a.url)):
-        assert "no-store" in response.headers["Cache-Control"] and "private" in response.headers["Cache-Control"]
+    for response in (
+        browser.get(f"{deployment.a.url}/_dash-layout"),
+        chart_callback(browser, deployment.a.url),
+    ):
+        assert (
+            "no-store" in response.headers["Cache-Control"] and "private" in response.headers["Cache-Control"]
+        )
 
 
 def test_cookie_copied_before_sign_out_is_refused_by_every_worker(deployment):
@@ -231,10 +244,14 @@ def test_cookie_forged_with_another_key_is_signed_out(deployment, key):
 
 def test_tampered_or_truncated_cookie_is_signed_out(deployment):
     cookie = cookie_of(sign_in(deployment.a.url, "alice"))
-    body, rest = cookie.split(".", 1)
-    edited = base64.urlsafe_b64encode(
-        json.dumps({**payload(cookie), "auth": {**payload(cookie)["auth"], "id": "root"}}).encode()
-    ).decode().rstrip("=")
+    _body, rest = cookie.split(".", 1)
+    edited = (
+        base64.urlsafe_b64encode(
+            json.dumps({**payload(cookie), "auth": {**payload(cookie)["auth"], "id": "root"}}).encode()
+        )
+        .decode()
+        .rstrip("=")
+    )
     for broken in (cookie[:-6], cookie[: len(cookie) // 2], f"{edited}.{rest}", "garbage"):
         assert not signed_in(with_cookie(broken), deployment.a.url)
 
@@ -255,8 +272,13 @@ def test_key_rotation_keeps_old_sessions_and_signs_new_ones_with_the_new_key(own
     original = env_file.read_text()
     own_host.start()
     old_cookie = cookie_of(sign_in(own_host.url, "alice"))
-    subprocess.run([sys.executable, "-m", "flask", "keys", "rotate"], cwd=own_host.project, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "keys", "rotate"],
+        cwd=own_host.project,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     assert "SECRET_KEY_FALLBACKS=" in env_file.read_text() and env_file.read_text() != original
     own_host.restart()
     assert signed_in(with_cookie(old_cookie), own_host.url), "sessions signed with the old key still work"
@@ -264,7 +286,9 @@ def test_key_rotation_keeps_old_sessions_and_signs_new_ones_with_the_new_key(own
     env_file.write_text(original)  # back to the old key alone
     own_host.restart()
     assert signed_in(with_cookie(old_cookie), own_host.url)
-    assert not signed_in(with_cookie(new_cookie), own_host.url), "new cookies are signed with the new key only"
+    assert not signed_in(with_cookie(new_cookie), own_host.url), (
+        "new cookies are signed with the new key only"
+    )
 
 
 def test_changed_key_asks_to_sign_in_again_instead_of_failing(own_host):
@@ -284,9 +308,13 @@ def test_changed_key_asks_to_sign_in_again_instead_of_failing(own_host):
 def test_guessing_is_throttled_across_workers_and_hosts(deployment):
     for attempt in range(10):
         host = deployment.a if attempt % 2 else deployment.b
-        response = requests.post(f"{host.url}/login", data={"username": "target", "password": "guess-number-%d" % attempt})
+        response = requests.post(
+            f"{host.url}/login", data={"username": "target", "password": f"guess-number-{attempt}"}
+        )
         assert response.status_code == 401
-    response = requests.post(f"{deployment.a.url}/login", data={"username": "target", "password": PASSWORDS["target"]})
+    response = requests.post(
+        f"{deployment.a.url}/login", data={"username": "target", "password": PASSWORDS["target"]}
+    )
     assert response.status_code == 401 and int(response.headers["Retry-After"]) > 0
     header = "Basic " + base64.b64encode(f"target:{PASSWORDS['target']}".encode()).decode()
     response = requests.get(f"{deployment.b.url}/dashboard", headers={"Authorization": header})
@@ -299,26 +327,54 @@ def test_throttling_never_locks_a_user_out_for_good(own_host):
     own_host.start()
     started = time.monotonic()
     with ThreadPoolExecutor(4) as pool:  # each wrong guess costs a scrypt check: guess in parallel
-        list(pool.map(lambda n: requests.post(f"{own_host.url}/login",
-                                              data={"username": "alice", "password": f"wrong-{n}"}), range(10)))
-    assert requests.post(f"{own_host.url}/login", data={"username": "alice", "password": PASSWORDS["alice"]},
-                         allow_redirects=False).status_code == 401
+        list(
+            pool.map(
+                lambda n: requests.post(
+                    f"{own_host.url}/login", data={"username": "alice", "password": f"wrong-{n}"}
+                ),
+                range(10),
+            )
+        )
+    assert (
+        requests.post(
+            f"{own_host.url}/login",
+            data={"username": "alice", "password": PASSWORDS["alice"]},
+            allow_redirects=False,
+        ).status_code
+        == 401
+    )
     time.sleep(max(0.0, window + 2 - (time.monotonic() - started)))  # the first failure came after started
-    assert requests.post(f"{own_host.url}/login", data={"username": "alice", "password": PASSWORDS["alice"]},
-                         allow_redirects=False).status_code == 302
+    assert (
+        requests.post(
+            f"{own_host.url}/login",
+            data={"username": "alice", "password": PASSWORDS["alice"]},
+            allow_redirects=False,
+        ).status_code
+        == 302
+    )
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(deployment):
     wrong = requests.post(f"{deployment.a.url}/login", data={"username": "root", "password": "not-it-at-all"})
-    unknown = requests.post(f"{deployment.a.url}/login", data={"username": "nobody", "password": "not-it-at-all"})
+    unknown = requests.post(
+        f"{deployment.a.url}/login", data={"username": "nobody", "password": "not-it-at-all"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.text.replace("root", "X") == unknown.text.replace("nobody", "X")
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer x.y.z", "Basic", "Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode(),
-    "Basic " + base64.b64encode(b"\xff\xfe:\xfa").decode(), "Basic " + "A" * 6000, "NTLM TlRMTVNTUAAB",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer x.y.z",
+        "Basic",
+        "Basic !!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:\xfa").decode(),
+        "Basic " + "A" * 6000,
+        "NTLM TlRMTVNTUAAB",
+    ],
+)
 def test_malformed_authorization_header_gets_401_not_500(deployment, header):
     response = requests.get(f"{deployment.a.url}/dashboard", headers={"Authorization": header})
     assert response.status_code == 401
@@ -337,7 +393,9 @@ def test_script_sending_basic_credentials_works_and_a_changed_password_is_refuse
 @pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}])
 def test_cross_site_sign_out_is_refused(deployment, headers):
     browser = sign_in(deployment.a.url, "alice")
-    assert browser.post(f"{deployment.a.url}/logout", headers=headers, allow_redirects=False).status_code == 403
+    assert (
+        browser.post(f"{deployment.a.url}/logout", headers=headers, allow_redirects=False).status_code == 403
+    )
     assert signed_in(browser, deployment.a.url)
 
 
@@ -360,14 +418,17 @@ def test_no_restricted_layout_in_index_or_dash_layout(deployment):
         assert "Groups and their members" not in browser.get(f"{deployment.a.url}{path}").text
 
 
-@pytest.mark.parametrize("path, allowed", [
-    ("/assets/style.css", True),
-    ("/assets/data.csv", False),
-    ("/assets/../app.py", False),
-    ("/assets/%2e%2e/app.py", False),
-    ("/assets/..%2fapp.py", False),
-    ("/_dash-component-suites/dash/../../app.py", False),
-])
+@pytest.mark.parametrize(
+    "path, allowed",
+    [
+        ("/assets/style.css", True),
+        ("/assets/data.csv", False),
+        ("/assets/../app.py", False),
+        ("/assets/%2e%2e/app.py", False),
+        ("/assets/..%2fapp.py", False),
+        ("/_dash-component-suites/dash/../../app.py", False),
+    ],
+)
 def test_only_the_stylesheet_is_public_and_nothing_escapes_assets(deployment, path, allowed):
     connection = http.client.HTTPConnection("127.0.0.1", deployment.a.port, timeout=10)
     connection.request("GET", path)  # sent as written: no client-side clean-up of "..".
@@ -379,8 +440,10 @@ def test_only_the_stylesheet_is_public_and_nothing_escapes_assets(deployment, pa
 
 def test_errors_are_plain_pages_without_debugger(deployment):
     browser = sign_in(deployment.a.url, "alice")
-    response = browser.post(f"{deployment.a.url}/_dash-update-component",
-                            json={"output": "..chart.figure...summary.children..", "inputs": "nonsense"})
+    response = browser.post(
+        f"{deployment.a.url}/_dash-update-component",
+        json={"output": "..chart.figure...summary.children..", "inputs": "nonsense"},
+    )
     assert 400 <= response.status_code < 600
     assert "Traceback" not in response.text and "Werkzeug Debugger" not in response.text
 
@@ -398,10 +461,16 @@ def test_security_headers_on_every_response(deployment):
 
 def test_spoofed_forwarded_headers_change_nothing_without_a_trusted_proxy(deployment):
     spoof = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example", "X-Forwarded-For": "6.6.6.6"}
-    start = requests.get(f"{deployment.url(deployment.a)}/oidc/generic/login", headers=spoof, allow_redirects=False)
+    start = requests.get(
+        f"{deployment.url(deployment.a)}/oidc/generic/login", headers=spoof, allow_redirects=False
+    )
     assert f"redirect_uri=http%3A%2F%2Flocalhost%3A{deployment.a.port}%2F" in start.headers["Location"]
-    response = requests.post(f"{deployment.a.url}/login", headers=spoof, allow_redirects=False,
-                             data={"username": "alice", "password": PASSWORDS["alice"]})
+    response = requests.post(
+        f"{deployment.a.url}/login",
+        headers=spoof,
+        allow_redirects=False,
+        data={"username": "alice", "password": PASSWORDS["alice"]},
+    )
     assert "Secure" not in response.headers["Set-Cookie"]
     assert "Strict-Transport-Security" not in response.headers
 
@@ -409,11 +478,21 @@ def test_spoofed_forwarded_headers_change_nothing_without_a_trusted_proxy(deploy
 def test_behind_a_trusted_tls_proxy_everything_uses_https_and_the_public_host(own_host):
     own_host.env["TRUSTED_PROXY_HOPS"] = "1"
     own_host.start()
-    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "dash.example.com", "X-Forwarded-For": "10.1.2.3"}
+    proxy = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "dash.example.com",
+        "X-Forwarded-For": "10.1.2.3",
+    }
     start = requests.get(f"{own_host.url}/oidc/generic/login", headers=proxy, allow_redirects=False)
-    assert "redirect_uri=https%3A%2F%2Fdash.example.com%2Foidc%2Fgeneric%2Fcallback" in start.headers["Location"]
-    response = requests.post(f"{own_host.url}/login", headers=proxy, allow_redirects=False,
-                             data={"username": "alice", "password": PASSWORDS["alice"]})
+    assert (
+        "redirect_uri=https%3A%2F%2Fdash.example.com%2Foidc%2Fgeneric%2Fcallback" in start.headers["Location"]
+    )
+    response = requests.post(
+        f"{own_host.url}/login",
+        headers=proxy,
+        allow_redirects=False,
+        data={"username": "alice", "password": PASSWORDS["alice"]},
+    )
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=") and "Secure" in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -427,7 +506,9 @@ def test_sign_in_started_on_one_host_finishes_on_the_other(deployment):
     callback = sign_in_with_provider(browser, f"{deployment.url(deployment.a)}/oidc/generic/login", "alice")
     on_b = callback.replace(f":{deployment.a.port}/", f":{deployment.b.port}/")
     assert browser.get(on_b, allow_redirects=False).status_code == 302
-    assert signed_in(browser, deployment.url(deployment.a)) and signed_in(browser, deployment.url(deployment.b))
+    assert signed_in(browser, deployment.url(deployment.a)) and signed_in(
+        browser, deployment.url(deployment.b)
+    )
 
 
 def test_provider_callback_cannot_be_replayed(deployment):
