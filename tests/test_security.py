@@ -302,6 +302,20 @@ def test_changed_key_asks_to_sign_in_again_instead_of_failing(own_host):
     assert chart_callback(browser, own_host.url).status_code == 401
 
 
+def test_server_side_sessions_in_redis_are_deleted_at_sign_out(deployment, own_host):
+    import redis
+
+    own_host.env.update(SESSION_STORE="redis", REDIS_URL=deployment.env["REDIS_URL"])
+    own_host.start()
+    client = redis.Redis.from_url(deployment.env["REDIS_URL"])
+    browser = sign_in(own_host.url, "alice")
+    stolen = cookie_of(browser)
+    assert client.exists(f"session:{stolen}"), "the session lives in Redis; the cookie holds its id"
+    browser.post(f"{own_host.url}/logout")
+    assert not client.exists(f"session:{stolen}")
+    assert not signed_in(with_cookie(stolen), own_host.url)
+
+
 # Basic auth --------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from .guard import RequestGuard
 from .identity import EXTENSION, SESSION_KEY, User
 from .pages import protect_pages
 from .responses import install_error_pages
-from .sessions import AuthSessionInterface
+from .sessions import session_interface
 from .settings import ConfigurationError, Settings
 from .store import open_store
 
@@ -68,6 +68,7 @@ class Auth:
             self.settings = settings or Settings.from_env(root=Path(server.root_path))
             self._load_files()
             self.store = open_store(self.settings.redis_url, self.settings.instance)
+            server.session_interface = session_interface(self.settings, server)
         except ConfigurationError as error:
             print(f"Cannot start: {error}", file=sys.stderr)
             raise
@@ -79,7 +80,6 @@ class Auth:
             self.oidc = OpenIDProviders(self.settings, self.store, self.audit, on_sign_in)
 
         server.secret_key = self.settings.secret_key
-        server.session_interface = AuthSessionInterface()
         server.config.update(
             SECRET_KEY_FALLBACKS=list(self.settings.secret_key_fallbacks),
             SESSION_COOKIE_HTTPONLY=True,

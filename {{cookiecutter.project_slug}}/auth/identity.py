@@ -80,6 +80,9 @@ def sign_in(
     """Start a fresh session for this identity: nothing from before survives. Returns its id."""
     now = int(time.time())
     sid = secrets.token_urlsafe(16)
+    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    if regenerate is not None:  # a server-side session: a new id, so none from before survives
+        regenerate(session)
     session.clear()
     session[SESSION_KEY] = {
         "id": user_id,

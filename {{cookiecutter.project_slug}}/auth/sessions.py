@@ -1,23 +1,59 @@
-"""The session cookie: Flask's signed cookie, marked Secure (and named __Host-) over HTTPS.
+"""Where sessions live: Flask's signed cookie (default), or a server-side store.
+
+SESSION_STORE=cookie keeps everything in a signed cookie: nothing to run, and a
+sign-out is enforced by the revocation list in the shared store. SESSION_STORE=
+filesystem (one host) or redis (many hosts, REDIS_URL) keeps only a random id in
+the cookie and the session on the server, through Flask-Session: a sign-out
+deletes it there.
 
 Whether a request came over HTTPS is known per request (directly, or from a
-trusted proxy's X-Forwarded-Proto), not when the app is configured, so the
-flag and the name are decided here rather than in Flask's static config.
+trusted proxy's X-Forwarded-Proto), so the Secure flag is decided here rather
+than in Flask's static config.
 """
 
 from __future__ import annotations
 
 from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionInterface
+
+from .settings import ConfigurationError, Settings
 
 SECURE_NAME = "__Host-session"
 
 
-class AuthSessionInterface(SecureCookieSessionInterface):
+class SecureOverHttps:
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
+
+class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
     def get_cookie_name(self, app: Flask) -> str:
         # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
         # host-only and for path "/": no other subdomain or path can plant one.
         return SECURE_NAME if self.get_cookie_secure(app) else app.config["SESSION_COOKIE_NAME"]
+
+
+def session_interface(settings: Settings, server: Flask) -> SessionInterface:
+    if settings.session_store == "cookie":
+        return SignedCookieSessions()
+    try:
+        from cachelib import FileSystemCache
+        from flask_session.cachelib import CacheLibSessionInterface
+        from flask_session.redis import RedisSessionInterface
+    except ImportError:
+        raise ConfigurationError(
+            f'SESSION_STORE={settings.session_store} needs Flask-Session: pip install -e ".[sessions]"'
+        ) from None
+    if settings.session_store == "redis":
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+        base = RedisSessionInterface
+    else:
+        client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
+        base = CacheLibSessionInterface
+
+    class ServerSideSessions(SecureOverHttps, base):
+        pass
+
+    return ServerSideSessions(app=server, client=client, key_prefix="session:", permanent=True)

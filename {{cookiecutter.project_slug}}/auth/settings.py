@@ -12,6 +12,7 @@ from .keys import FIX, key_problem
 from .providers import PRESETS, Provider, provider_from_env
 
 METHODS = ("basic", "oidc")
+SESSION_STORES = ("cookie", "filesystem", "redis")
 
 # Defaults, in one place. Durations in minutes.
 DEFAULT_IDLE_TIMEOUT = 8 * 60
@@ -86,6 +87,15 @@ def _public_url(env: Mapping[str, str]) -> str:
     return url
 
 
+def _session_store(env: Mapping[str, str]) -> str:
+    store = _value(env, "SESSION_STORE", "cookie").lower()
+    if store not in SESSION_STORES:
+        raise ConfigurationError(f"SESSION_STORE must be {', '.join(SESSION_STORES)}, not {store!r}")
+    if store == "redis" and not _value(env, "REDIS_URL"):
+        raise ConfigurationError("SESSION_STORE=redis needs REDIS_URL")
+    return store
+
+
 @dataclass(frozen=True)
 class Settings:
     secret_key: str
@@ -103,6 +113,7 @@ class Settings:
     public_url: str = ""
     proxy_hops: int = 0
     failure_window: int = DEFAULT_FAILURE_WINDOW
+    session_store: str = "cookie"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Settings:
@@ -137,6 +148,7 @@ class Settings:
             public_url=_public_url(env),
             proxy_hops=_count(env, "TRUSTED_PROXY_HOPS"),
             failure_window=_count(env, "FAILED_SIGN_IN_WINDOW") or DEFAULT_FAILURE_WINDOW,
+            session_store=_session_store(env),
         )
 
     @property

@@ -121,3 +121,30 @@ def test_content_security_policy_allows_dash_and_forbids_framing(client):
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy and "'sha256-" in policy
     assert "unsafe-eval" not in policy and "script-src 'self'" in policy
+
+
+@pytest.mark.parametrize("store", ["filesystem"])
+def test_server_side_sessions_keep_only_an_id_in_the_cookie_and_sign_out_deletes(files, store):
+    app = create_app(make_settings(files, session_store=store))
+    client = app.server.test_client()
+    client.get("/login")
+    sign_in(client, "alice")
+    cookie = client.get_cookie("session").value
+    assert "." not in cookie and len(cookie) < 64, "an opaque id, not signed data"
+    stored = list((files / "instance" / "sessions").iterdir())
+    assert stored
+    assert client.get("/dashboard", headers=HTML).status_code == 200
+    client.post("/logout")
+    thief = app.server.test_client()
+    thief.set_cookie("session", cookie)
+    assert thief.get("/dashboard", headers=HTML).status_code == 302
+    assert not any(path.exists() for path in stored), "sign-out deleted the session"
+
+
+def test_server_side_session_gets_a_new_id_at_sign_in(files):
+    app = create_app(make_settings(files, session_store="filesystem"))
+    client = app.server.test_client()
+    sign_in(client, "alice")
+    first = client.get_cookie("session").value
+    sign_in(client, "admin")
+    assert client.get_cookie("session").value != first
