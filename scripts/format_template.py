@@ -20,13 +20,14 @@ EVERYTHING = {"auth": "both", "oidc_providers": "google,microsoft,okta,auth0,key
 def main() -> int:
     with tempfile.TemporaryDirectory() as out:
         project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=out, extra_context=EVERYTHING))
+        before = {path: path.read_text() for path in project.rglob("*.py")}
         ruff = [sys.executable, "-m", "ruff"]
         subprocess.run([*ruff, "check", "--fix", "--quiet", "--no-cache", "."], cwd=project, check=False)
         subprocess.run([*ruff, "format", "--quiet", "--no-cache", "."], cwd=project, check=True)
         for baked in sorted(project.rglob("*.py")):
             relative = baked.relative_to(project)
             source = SOURCE / relative
-            if not source.exists() or source.read_text() == baked.read_text():
+            if not source.exists() or before.get(baked) == baked.read_text():
                 continue
             if "{{" in source.read_text() or "{%" in source.read_text():
                 print(f"has Jinja, fix by hand: {relative}")
