@@ -4,6 +4,7 @@ Development:  python app.py           (http://127.0.0.1:8050)
 Production:   gunicorn app:server
 """
 
+import logging
 import os
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     return app
 
+
+# The audit log: one JSON line per sign-in, sign-out, failed sign-in and denied access, on stderr.
+logging.basicConfig(format="%(message)s")
+logging.getLogger("auth.audit").setLevel(logging.INFO)
 
 load_dotenv(HERE / ".env")  # variables already set in the environment win
 app = create_app()

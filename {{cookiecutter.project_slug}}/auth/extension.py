@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from flask import g, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import views
+from .audit import audit
 from .basic import PasswordUsers, parse_basic_header
 from .cli import keys_cli, users_cli
 from .groups import GroupsFile
@@ -27,8 +27,6 @@ from .responses import install_error_pages
 from .sessions import session_interface
 from .settings import ConfigurationError, Settings
 from .store import open_store
-
-audit_log = logging.getLogger("auth.audit")
 
 # A session's "last seen" time is written back at most this often (seconds), so
 # that an idle timeout does not cost a new cookie on every request.
@@ -77,7 +75,7 @@ class Auth:
         if self.settings.oidc:
             from .oidc import OpenIDProviders  # Authlib is imported only when used
 
-            self.oidc = OpenIDProviders(self.settings, self.store, self.audit, on_sign_in)
+            self.oidc = OpenIDProviders(self.settings, self.store, on_sign_in)
 
         server.secret_key = self.settings.secret_key
         server.config.update(
@@ -194,13 +192,13 @@ class Auth:
         )
         window = self.settings.failure_window
         if any(int(self.store.get(key) or 0) >= limit for key, limit in counters):
-            self.audit("sign-in-throttled", user=name)
+            audit("sign-in-throttled", user=name)
             return Refusal(401, "Too many failed sign-ins. Try again in a few minutes.", window)
         if self.users.check(name, password):
             return None
         for key, _ in counters:
             self.store.incr(key, window)
-        self.audit("sign-in-failed", user=name, method="basic")
+        audit("sign-in-failed", user=name, via="basic")
         return Refusal(401, "Wrong username or password.")
 
     # Sessions ------------------------------------------------------------
@@ -224,16 +222,3 @@ class Auth:
 
     def provider_logout_url(self, data: dict[str, Any]) -> str | None:
         return self.oidc.logout_url(data) if self.oidc else None
-
-    # Audit ---------------------------------------------------------------
-
-    def audit(self, event: str, **fields: Any) -> None:
-        """One JSON line per security event; never a password, token or cookie."""
-        record = {
-            "event": event,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "address": request.remote_addr,
-            "path": request.path,
-            **fields,
-        }
-        audit_log.info(json.dumps(record, sort_keys=True))

@@ -13,6 +13,7 @@ import dash
 from dash._pages import _path_to_page
 from flask import Response, abort, current_app, g, request
 
+from .audit import audit
 from .identity import current_user
 from .pages import is_not_found_page
 from .policy import Access, access_of, public, signed_in
@@ -83,6 +84,7 @@ class RequestGuard:
 
     def check(self) -> Response | None:
         if request.method not in SAFE_METHODS and not same_origin():
+            audit("cross-site-refused", origin=request.headers.get("Origin"))
             return error_response(403, "Cross-site request refused.")
         rule = self.access_for_request()
         if rule.public:
@@ -92,6 +94,7 @@ class RequestGuard:
             return self.unauthenticated()
         if rule.allows(user.groups):
             return None
+        audit("access-denied", user=user.id)
         if request.endpoint in self.page_endpoints:
             # Serve the page shell; the pages router shows the "not allowed" view.
             g.page_denied = True

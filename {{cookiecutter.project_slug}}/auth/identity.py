@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app, g, has_request_context, session
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from .audit import audit
 from .policy import Access, groups_match
 
 SESSION_KEY = "auth"
@@ -71,6 +72,7 @@ def require(access: Access) -> User | None:
         return user
     if user is None:
         raise Unauthorized("Please sign in.")
+    audit("access-denied", user=user.id)
     raise Forbidden("You are not allowed to see this.")
 
 

@@ -25,6 +25,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from joserfc.errors import JoseError
 
+from .audit import audit
 from .identity import sign_in
 from .policy import public
 from .providers import Provider, claim_at, groups_in
@@ -65,17 +66,10 @@ class SignInFailed(Exception):
 
 
 class OpenIDProviders:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        audit: Callable[..., None],
-        on_sign_in: SignInHook | None = None,
-    ):
+    def __init__(self, settings: Settings, store: Store, on_sign_in: SignInHook | None = None):
         self.settings = settings
         self.providers = {provider.name: provider for provider in settings.providers}
         self.store = store
-        self.audit = audit
         self.on_sign_in = on_sign_in
         self.oauth = OAuth()
         for provider in self.providers.values():
@@ -297,12 +291,12 @@ class OpenIDProviders:
         if overflow:
             self.store.put(f"groups:{sid}", json.dumps(groups), ttl)
         self.store.put(f"id_token:{sid}", identity["id_token"], ttl)
-        self.audit("sign-in", user=email or name, method="oidc", provider=idp)
+        audit("sign-in", user=email or name, via="oidc", provider=idp)
 
     def _failed(self, idp: str, failure: SignInFailed):
         session.clear()
         log.warning("sign-in with %s failed: %s", idp, failure.reason)
-        self.audit("sign-in-failed", method="oidc", provider=idp, reason=failure.reason[:200])
+        audit("sign-in-failed", via="oidc", provider=idp, reason=failure.reason[:200])
         return error_response(failure.status, failure.message)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import dash
 
+from .audit import audit
 from .identity import User, current_user
 from .policy import access_of, public
 
@@ -38,7 +39,10 @@ def _guarded(page: dict[str, Any], sign_in_view, not_allowed_view) -> Callable[.
         user = current_user()
         if access.allows(user.groups if user else None):
             return layout(**kwargs) if callable(layout) else layout
-        return sign_in_view(path) if user is None else not_allowed_view()
+        if user is None:
+            return sign_in_view(path)
+        audit("access-denied", user=user.id, page=path)
+        return not_allowed_view()
 
     return guarded_layout
 

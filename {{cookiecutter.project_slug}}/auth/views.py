@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
+from .audit import audit
 from .identity import EXTENSION, current_user, sign_in, sign_out
 from .policy import public
 from .responses import home_url, safe_next
@@ -58,7 +59,7 @@ def login_with_password():
     if refusal:
         return _login_page(refusal.status, refusal.message, username, refusal.retry_after)
     sign_in(username.casefold(), name=username, provider="basic")
-    auth.audit("sign-in", user=username.casefold(), method="basic")
+    audit("sign-in", user=username.casefold(), via="basic")
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -77,7 +78,7 @@ def logout():
     data = sign_out()
     if data:
         _auth().revoke(data)
-        _auth().audit("sign-out", user=user.id if user else data.get("id"))
+        audit("sign-out", user=user.id if user else data.get("id"))
         after = _auth().provider_logout_url(data)
         if after:
             return redirect(after)

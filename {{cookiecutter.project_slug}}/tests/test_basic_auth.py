@@ -173,3 +173,20 @@ def test_guessing_is_throttled_with_retry_after(client):
     assert response.status_code == 401
     assert int(response.headers["Retry-After"]) > 0
     assert "Too many failed sign-ins" in response.text
+
+
+def test_audit_log_has_one_line_per_event_and_no_secret(client, caplog):
+    import json
+    import logging
+
+    caplog.set_level(logging.INFO, logger="auth.audit")
+    sign_in(client, "alice", "wrong-password-1234")
+    sign_in(client, "alice")
+    client.get("/admin", headers=HTML)
+    client.post("/logout")
+    records = [json.loads(record.getMessage()) for record in caplog.records if record.name == "auth.audit"]
+    assert [r["event"] for r in records] == ["sign-in-failed", "sign-in", "access-denied", "sign-out"]
+    assert all(r["user"] == "alice" and r["address"] and r["time"] for r in records)
+    text = caplog.text
+    assert PASSWORDS["alice"] not in text and "wrong-password-1234" not in text
+    assert client.get_cookie("session") is None or client.get_cookie("session").value not in text
