@@ -1,0 +1,40 @@
+"""README's first command, as a new user lives it: generate the default project, run it, sign in."""
+
+import subprocess
+
+import requests
+from conftest import PYTHON, TEMPLATE, run
+from servers import free_port, stop, wait_until_up
+
+
+def test_default_project_runs_and_the_printed_password_signs_in(tmp_path):
+    baked = run(
+        [PYTHON, "-m", "cookiecutter", "--no-input", "--output-dir", str(tmp_path), str(TEMPLATE)], tmp_path
+    )
+    password = next(line.split()[-1] for line in baked.stdout.splitlines() if line.startswith("Password:"))
+    project = tmp_path / "my_dash_app"
+    port = free_port()
+    log = tmp_path / "app.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [PYTHON, "app.py"],
+            cwd=project,
+            env={"PORT": str(port), "PATH": "/usr/bin:/bin"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{base}/healthz", server, log)
+        browser = requests.Session()
+        assert "My Dash App" in browser.get(f"{base}/").text
+        answer = browser.post(
+            f"{base}/login",
+            data={"username": "admin", "password": password, "next": "/admin"},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 302 and answer.headers["Location"] == "/admin"
+        assert browser.get(f"{base}/admin", headers={"Accept": "text/html"}).status_code == 200
+    finally:
+        stop(server)
+    assert "Traceback" not in log.read_text()
