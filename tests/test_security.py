@@ -80,6 +80,15 @@ def deployment(baked, tmp_path_factory):
             idp.stop()
 
 
+def password_sign_in(base: str, name: str, password: str | None = None) -> requests.Response:
+    """POST the sign-in form once, as a script would (no redirects followed)."""
+    return requests.post(
+        f"{base}/login",
+        data={"username": name, "password": password or PASSWORDS[name]},
+        allow_redirects=False,
+    )
+
+
 def sign_in(base: str, name: str, password: str | None = None) -> requests.Session:
     browser = requests.Session()
     response = browser.post(
@@ -341,31 +350,10 @@ def test_throttling_never_locks_a_user_out_for_good(own_host):
     own_host.start()
     started = time.monotonic()
     with ThreadPoolExecutor(4) as pool:  # each wrong guess costs a scrypt check: guess in parallel
-        list(
-            pool.map(
-                lambda n: requests.post(
-                    f"{own_host.url}/login", data={"username": "alice", "password": f"wrong-{n}"}
-                ),
-                range(10),
-            )
-        )
-    assert (
-        requests.post(
-            f"{own_host.url}/login",
-            data={"username": "alice", "password": PASSWORDS["alice"]},
-            allow_redirects=False,
-        ).status_code
-        == 401
-    )
+        list(pool.map(lambda n: password_sign_in(own_host.url, "alice", f"wrong-{n}"), range(10)))
+    assert password_sign_in(own_host.url, "alice").status_code == 401
     time.sleep(max(0.0, window + 2 - (time.monotonic() - started)))  # the first failure came after started
-    assert (
-        requests.post(
-            f"{own_host.url}/login",
-            data={"username": "alice", "password": PASSWORDS["alice"]},
-            allow_redirects=False,
-        ).status_code
-        == 302
-    )
+    assert password_sign_in(own_host.url, "alice").status_code == 302
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(deployment):

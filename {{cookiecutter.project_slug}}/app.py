@@ -21,8 +21,13 @@ APP_NAME = {{ cookiecutter.project_name | tojson }}
 HERE = Path(__file__).resolve().parent
 
 
+{% if cookiecutter.auth == "basic" -%}
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the app; ``settings`` default to the environment and .env."""
+{%- else -%}
+def create_app(settings: Settings | None = None, on_sign_in=sign_in.extra_groups) -> dash.Dash:
+    """Build the app; ``settings`` default to the environment and .env; ``on_sign_in``: see sign_in.py."""
+{%- endif %}
     app = dash.Dash(__name__, use_pages=True, title=APP_NAME, update_title=None)
     app.layout = layout.shell
     Auth(
@@ -31,7 +36,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         sign_in_view=layout.sign_in_required,
         not_allowed_view=layout.not_allowed,
 {%- if cookiecutter.auth != "basic" %}
-        on_sign_in=sign_in.extra_groups,
+        on_sign_in=on_sign_in,
 {%- endif %}
     )
     return app
