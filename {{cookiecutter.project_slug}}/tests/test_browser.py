@@ -1,5 +1,8 @@
 """In a real browser: sign in, use the pages, sign out. Deselect with -m "not browser"."""
 
+import os
+from pathlib import Path
+
 import pytest
 from conftest import PASSWORDS
 
@@ -23,6 +26,14 @@ def sign_in(browser, name: str, next_path: str = "/dashboard") -> None:
     browser.find_element("button[type=submit]").click()
 
 
+def screenshot(browser, name: str) -> None:
+    """Kept as SCREENSHOT_DIR/<name>.png when that variable is set, e.g. for the docs."""
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        browser.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
 def nav_links(browser) -> list[str]:
     return [link.text for link in browser.find_elements(".nav-link")]
 
@@ -38,11 +49,13 @@ def test_admin_signs_in_uses_the_dashboard_and_admin_page_then_signs_out(browser
     browser.select_dcc_dropdown("#metric", value="Daily sign-ups")
     browser.wait_for_contains_text("#summary", "Daily sign-ups")
     assert browser.find_elements("#chart .main-svg"), "the chart is drawn"
+    screenshot(browser, "dashboard")
 
     browser.find_element(".nav a[href='/admin']").click()
     browser.wait_for_contains_text("#groups-table", "admin")
     browser.find_element("#refresh-groups").click()
     browser.wait_for_contains_text("#groups-table", "analysts")
+    screenshot(browser, "admin")
 
     browser.find_element("#sign-out").click()
     browser.wait_for_element("#greeting")
@@ -61,6 +74,7 @@ def test_user_outside_admin_group_sees_not_allowed(browser):
     open_url(browser, "/admin")
     browser.wait_for_contains_text("#not-allowed", "Not allowed")
     assert not browser.find_elements("#groups-table")
+    screenshot(browser, "not-allowed")
 
 
 def test_wrong_password_keeps_the_username(browser):
@@ -70,6 +84,7 @@ def test_wrong_password_keeps_the_username(browser):
     browser.find_element("button[type=submit]").click()
     browser.wait_for_contains_text(".alert", "Wrong username or password")
     assert browser.find_element("#username").get_attribute("value") == "alice"
+    screenshot(browser, "sign-in")
 
 
 def test_signed_out_visitor_sees_home_and_is_asked_to_sign_in_for_more(browser):
