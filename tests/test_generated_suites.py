@@ -3,7 +3,6 @@
 import pytest
 from conftest import BAKES, PYTHON, TEMPLATE, run
 
-
 # The browser tests of the default project take the README's screenshots, so they stay current.
 SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
 

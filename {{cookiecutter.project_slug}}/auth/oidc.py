@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, Flask, redirect, request, session, url_for
@@ -139,11 +140,13 @@ class OpenIDProviders:
             return None
         id_token = self.store.get(f"id_token:{data.get('sid')}")
         self.store.delete(f"id_token:{data.get('sid')}")
-        return client.create_logout_url(
-            post_logout_redirect_uri=external_url(self.settings, request.script_root + "/"),
-            id_token_hint=id_token,
-            client_id=provider.client_id,
-        )["url"]
+        params = {
+            "client_id": provider.client_id,
+            "post_logout_redirect_uri": external_url(self.settings, request.script_root + "/"),
+        }
+        if id_token:
+            params["id_token_hint"] = id_token
+        return add_params_to_uri(endpoint, params)
 
     # Routes -------------------------------------------------------------------
 
@@ -152,20 +155,27 @@ class OpenIDProviders:
             provider = self._provider(idp)
             client = self.oauth.create_client(provider.name)
             self._metadata(provider, client)
-            _forget_old_sign_ins()
-            session[NEXT_KEY] = safe_next(request.args.get("next"))
             extra = {}
             if request.args.get("login_hint"):
                 extra["login_hint"] = request.args["login_hint"][:256]
             redirect_uri = external_url(self.settings, url_for("oidc.callback", idp=idp))
-            return client.authorize_redirect(redirect_uri, **extra)
+            started = client.create_authorization_url(redirect_uri, **extra)
+            _forget_old_sign_ins()
+            client.save_authorize_data(redirect_uri=redirect_uri, **started)
+            # Where to go afterwards, per sign-in: tabs signing in at once each get their own.
+            targets = {**session.get(NEXT_KEY, {}), started["state"]: safe_next(request.args.get("next"))}
+            session[NEXT_KEY] = dict(list(targets.items())[-KEPT_SIGN_INS:])
+            return redirect(started["url"])
         except requests.RequestException as error:
             return self._failed(idp, _network_failure(error))
         except SignInFailed as failure:
             return self._failed(idp, failure)
 
     def callback(self, idp: str):
-        next_path = safe_next(session.get(NEXT_KEY))
+        targets = session.get(NEXT_KEY)
+        next_path = safe_next(
+            targets.get(request.args.get("state", "")) if isinstance(targets, dict) else None
+        )
         try:
             identity = self._complete_sign_in(self._provider(idp))
         except requests.RequestException as error:

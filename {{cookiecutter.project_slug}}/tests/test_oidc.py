@@ -228,6 +228,13 @@ def test_single_provider_without_passwords_goes_straight_there(files, idp):
     assert response.headers["Location"] == "/oidc/generic/login?next=/admin"
 
 
+def test_each_tab_signing_in_returns_to_its_own_page(app, idp):
+    client = app.server.test_client()
+    first_tab = at_provider(start(client, next_path="/admin"))
+    at_provider(start(client, next_path="/dashboard"))  # a second tab starts later
+    assert client.get(path_of(first_tab)).headers["Location"] == "/admin"
+
+
 def test_cookie_stays_small_after_abandoned_sign_ins(app, idp):
     client = app.server.test_client()
     for _ in range(40):
@@ -276,6 +283,7 @@ def test_sign_out_ends_the_provider_session_too(app, idp):
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{idp.issuer}/logout"
     query = parse_qs(location.query)
     assert query["post_logout_redirect_uri"] == ["http://localhost/"]
+    assert "state" not in query  # the provider sends the browser back to exactly the home page
     assert query["client_id"] == [CLIENT_ID] and query["id_token_hint"][0].startswith("eyJ")
     assert client.get("/dashboard", headers=HTML).status_code == 302
 
