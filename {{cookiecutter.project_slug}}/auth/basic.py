@@ -70,8 +70,14 @@ class PasswordUsers:
     def load(self) -> None:
         self._file.load()
 
-    def exists(self, name: str) -> bool:
-        return name.casefold() in self._file.get()
+    def fingerprint(self, name: str) -> str | None:
+        """A short digest of the user's stored hash: it changes with the password.
+
+        Kept in the session, so that a new password (or a removed user) ends the
+        sessions signed in with the old one, on their next request.
+        """
+        stored = self._file.get().get(name.casefold())
+        return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
 
     def check(self, name: str, password: str) -> bool:
         """True if the password is right; unknown users take as long as wrong passwords."""

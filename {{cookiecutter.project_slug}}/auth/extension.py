@@ -163,7 +163,7 @@ class Auth:
         if self.store.get(f"revoked:{data.get('sid')}"):
             return None
         if provider == "basic":
-            if not self.settings.basic or not self.users.exists(user_id):
+            if not self.settings.basic or data.get("password") != self.users.fingerprint(user_id):
                 return None
             member = user_id
         elif self.oidc and self.oidc.knows(provider):

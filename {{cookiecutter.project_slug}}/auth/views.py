@@ -58,7 +58,7 @@ def login_with_password():
     refusal = auth.check_password(username, password)
     if refusal:
         return _login_page(refusal.status, refusal.message, username, refusal.retry_after)
-    sign_in(username.casefold(), name=username, provider="basic")
+    sign_in(username.casefold(), name=username, provider="basic", password=auth.users.fingerprint(username))
     audit("sign-in", user=username.casefold(), via="basic")
     return redirect(safe_next(request.form.get("next")))
 

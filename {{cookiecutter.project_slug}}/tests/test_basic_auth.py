@@ -151,6 +151,11 @@ def test_removed_user_loses_access_on_next_request(alice, settings):
     assert alice.get("/dashboard", headers=HTML).status_code == 302
 
 
+def test_new_password_ends_sessions_signed_in_with_the_old_one(alice, settings):
+    UsersFile(settings.users_file).add("alice", "a-brand-new-password")
+    assert alice.get("/dashboard", headers=HTML).status_code == 302
+
+
 def test_groups_file_edits_apply_without_restart(alice, settings):
     assert alice.get("/admin", headers=HTML).status_code == 403
     settings.groups_file.write_text('admin = ["admin", "alice"]\n')
