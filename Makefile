@@ -4,13 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := build/my_dash_app
 
-.PHONY: help setup test demo lint clean
+.PHONY: help setup test demo lint clean bench format
 
 help:
 	@echo "make demo   generate the default project into $(DEMO) and run it on http://127.0.0.1:8050"
 	@echo "make test   run every test of the template (bakes projects, runs their tests, browser + IdP)"
 	@echo "make lint   ruff on the template's own code"
 	@echo "make setup  only install what the tests need (.venv, node packages of the test IdP)"
+	@echo "make bench  what auth costs per request: ours vs bare Dash vs dash-auth (about 8 min; bench/README.md)"
+	@echo "make format ruff-format the generated project's code inside the template"
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,17 +26,23 @@ tests/idp/node_modules: tests/idp/package-lock.json
 
 setup: $(BIN)/cookiecutter tests/idp/node_modules
 
-test: setup
+test: lint
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check hooks tests
-	$(BIN)/ruff format --check hooks tests
+	$(BIN)/ruff check tests scripts bench
+	$(BIN)/ruff format --check tests scripts bench
 
 demo: $(BIN)/cookiecutter
 	rm -rf $(DEMO)
 	$(BIN)/cookiecutter --no-input --output-dir build .
 	cd $(DEMO) && ../../$(BIN)/pip install --quiet -e . && ../../$(BIN)/python app.py
 
+bench:
+	$(PYTHON) bench/run.py
+
+format: setup
+	$(BIN)/python scripts/format_template.py
+
 clean:
-	rm -rf $(VENV) build tests/idp/node_modules
+	rm -rf $(VENV) build tests/idp/node_modules .bench

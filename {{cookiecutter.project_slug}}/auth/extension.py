@@ -84,6 +84,9 @@ class Auth:
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=self.settings.secure_cookies,
             PERMANENT_SESSION_LIFETIME=timedelta(minutes=self.settings.absolute_timeout),
+            # The cookie is written when the session changes (sign-in, and "last seen" once a
+            # minute for the idle timeout), not re-signed on every response.
+            SESSION_REFRESH_EACH_REQUEST=False,
         )
         # Without this, Dash puts every page's layout (restricted ones too) into
         # the index page's config, as a "validation layout", for everyone to read.

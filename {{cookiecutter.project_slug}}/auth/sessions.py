@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface, SessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from .settings import ConfigurationError, Settings
 
@@ -27,6 +28,16 @@ class SecureOverHttps:
 
 
 class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
+    def __init__(self):
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
+        keys = (app.secret_key, *app.config["SECRET_KEY_FALLBACKS"])
+        if keys not in self._serializers:
+            self._serializers = {keys: super().get_signing_serializer(app)}
+        return self._serializers[keys]
+
     def get_cookie_name(self, app: Flask) -> str:
         # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
         # host-only and for path "/": no other subdomain or path can plant one.

@@ -1,0 +1,203 @@
+"""Gunicorn servers on loopback and wrk runs against them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from urllib.parse import urlencode
+
+CALLBACK_PATH = "/_dash-update-component"
+
+
+def callback_body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]]) -> str:
+    """The JSON the Dash renderer POSTs to run the callback of these outputs."""
+    if len(outputs) == 1:
+        key, described = "{}.{}".format(*outputs[0]), {"id": outputs[0][0], "property": outputs[0][1]}
+    else:
+        key = ".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".."
+        described = [{"id": i, "property": p} for i, p in outputs]
+    return json.dumps(
+        {
+            "output": key,
+            "outputs": described,
+            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+            "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+            "state": [],
+        }
+    )
+
+
+# The trivial echo of pages/bench.py (the same in every variant), and the generated
+# dashboard's chart (a real callback: builds a Plotly figure); with what each answers.
+CALLBACKS = {
+    "echo": (callback_body([("bench-out", "children")], [("bench-in", "value", "ping")]), b'"ping"'),
+    "chart": (
+        callback_body(
+            [("chart", "figure"), ("summary", "children")],
+            [("metric", "value", "visits"), ("window", "value", 7)],
+        ),
+        b"Daily visits",
+    ),
+}
+
+
+def lua_script(body: str) -> str:
+    """wrk script: POST this callback; Cookie or Authorization come from -H."""
+    return f'wrk.method = "POST"\nwrk.body = [[{body}]]\nwrk.headers["Content-Type"] = "application/json"\n'
+
+
+GUNICORN = ["-w", "2", "-k", "sync", "--log-level", "warning"]
+WRK = ["-t2", "-c16", "--timeout", "10s", "--latency"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``gunicorn app:server`` in ``directory``, in its own process group."""
+
+    def __init__(self, name: str, directory: Path, bin_dir: Path, log_dir: Path):
+        self.name, self.directory = name, directory
+        self.gunicorn = bin_dir / "gunicorn"
+        self.log = log_dir / f"{name}.log"
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.port = free_port()
+        command = [str(self.gunicorn), *GUNICORN, "-b", f"127.0.0.1:{self.port}"]
+        command += ["--chdir", str(self.directory), "app:server"]
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.log}")
+            try:
+                request(self.port, "GET", "/_favicon.ico")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer within {timeout} s; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU so far of the arbiter and its workers (its process group)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[2]) == self.proc.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def request(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None):
+    """One request, no redirects followed: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def sign_in(port: int, username: str, password: str) -> str:
+    """POST /login as a script would (no Origin header); returns the Cookie header value."""
+    form = urlencode({"username": username, "password": password, "next": "/"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, answer, _ = request(port, "POST", "/login", form, headers)
+    cookie = answer.get("Set-Cookie")
+    if status != 302 or not cookie:
+        raise RuntimeError(f"sign-in failed: HTTP {status}")
+    return cookie.split(";", 1)[0]
+
+
+@dataclass
+class Result:
+    rps: float
+    p50: float  # ms
+    p99: float  # ms
+    errors: int
+    requests: int
+    cpu_us: float = 0.0  # server CPU per request (all workers), microseconds
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * UNITS[unit]
+
+
+def parse_wrk(text: str) -> Result:
+    percentiles = {
+        int(p): _ms(v, u) for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+    }
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    if rps is None or 50 not in percentiles or 99 not in percentiles:
+        raise RuntimeError(f"cannot read wrk output:\n{text}")
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    return Result(float(rps.group(1)), percentiles[50], percentiles[99], errors, requests)
+
+
+def wrk(server: Server, path: str, seconds: float, headers: dict, lua: Path | None) -> Result:
+    """Load ``path`` for ``seconds``; the result includes the server's CPU time per request."""
+    command = ["wrk", *WRK, f"-d{seconds:g}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    if lua is not None:
+        command += ["-s", str(lua)]
+    command.append(f"http://127.0.0.1:{server.port}{path}")
+    cpu = server.cpu_seconds()
+    done = subprocess.run(command, capture_output=True, text=True)
+    cpu = server.cpu_seconds() - cpu
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stdout}{done.stderr}")
+    result = parse_wrk(done.stdout)
+    result.cpu_us = cpu / max(result.requests, 1) * 1e6
+    return result
+
+
+def summarize(results: list[Result], bare: list[Result]) -> dict:
+    """Medians over rounds; each ratio is to bare Dash in the same round."""
+    ratios = [mine.rps / base.rps for mine, base in zip(results, bare, strict=True)]
+    return {
+        "rps": median(r.rps for r in results),
+        "ratio": median(ratios),
+        "ratios": ratios,
+        "p50": median(r.p50 for r in results),
+        "p99": median(r.p99 for r in results),
+        "p99_ratio": median(mine.p99 / base.p99 for mine, base in zip(results, bare, strict=True)),
+        "cpu_us": median(r.cpu_us for r in results),
+        "cpu_ratio": median(base.cpu_us / mine.cpu_us for mine, base in zip(results, bare, strict=True)),
+        "errors": sum(r.errors for r in results),
+    }

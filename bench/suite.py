@@ -1,0 +1,310 @@
+"""The benchmark itself, run by bench/run.py inside .bench/venv.
+
+Bakes the template (auth=both, generic provider), writes the variants, starts each
+under the same gunicorn settings, and loads them with wrk in rounds (the same order
+every round, so drift shows). Ratios are to bare Dash in the same round; the table
+shows their median and each round's. Then: cold start, imports, bake time, an OIDC
+sign-in, the generated test suite, and a profile of a signed-in request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from base64 import b64encode
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+import load
+import spy
+import variants
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = ROOT / ".bench"
+BIN = Path(sys.executable).parent
+CALLBACK = load.CALLBACK_PATH
+SHORT = 3  # seconds of load for the scrypt-per-request variant (a few requests/s)
+
+
+@dataclass(frozen=True)
+class Job:
+    label: str
+    variant: str  # directory under .bench/variants
+    client: str  # none | cookie | basic | oidc-cookie
+    callback: str | None = "echo"  # a key of load.CALLBACKS, or None for a GET of path
+    path: str = CALLBACK
+    target: str = ""
+    short: bool = False
+
+
+# In this order in every round; each bare row comes before the rows compared with it.
+JOBS = [
+    Job("bare Dash (the limit)", "bare", "none"),
+    Job("ours: session cookie", "ours", "cookie", target=">=0.95"),
+    Job("ours: Basic header (scrypt hash)", "ours", "basic", target=">=0.80"),
+    Job("ours: requires(one_of=[admin]) callback", "ours-admin", "cookie", target=">=0.93"),
+    Job("ours: 10k members in 1k groups", "ours-10k", "cookie", target="=cookie"),
+    Job("dash-auth: BasicAuth plain text", "da-basic", "basic"),
+    Job("dash-auth: BasicAuth scrypt auth_func", "da-scrypt", "basic", short=True),
+    Job("dash-auth: protected_callback", "da-protected", "basic"),
+    Job("dash-auth: OIDCAuth session cookie", "da-oidc", "oidc-cookie"),
+    Job("bare Dash: dashboard chart callback", "bare", "none", "chart"),
+    Job("ours: cookie, dashboard chart callback", "ours", "cookie", "chart", target=">=0.95"),
+    Job("bare Dash GET /_dash-layout", "bare", "none", None, "/_dash-layout"),
+    Job("ours: cookie GET /_dash-layout", "ours", "cookie", None, "/_dash-layout", ">=0.95"),
+    Job("bare Dash GET / (index)", "bare", "none", None, "/"),
+    Job("ours: cookie GET / (index)", "ours", "cookie", None, "/", ">=0.95"),
+]
+OUR_WORST = [job.label for job in JOBS[1:5]]
+DASH_AUTH = JOBS[5].label
+
+
+def baseline(job: Job) -> str:
+    return next(
+        j.label for j in JOBS if j.variant == "bare" and (j.callback, j.path) == (job.callback, job.path)
+    )
+
+
+def run(command: list, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    done = subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(map(str, command))} failed in {cwd}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
+    return done
+
+
+def bake(name: str, **context: str) -> tuple[Path, float]:
+    out = WORK / f"bake-{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    answers = [f"{key}={value}" for key, value in context.items()]
+    start = time.perf_counter()
+    run([BIN / "cookiecutter", "--no-input", "--output-dir", out, ROOT, *answers], WORK)
+    return out / "my_dash_app", time.perf_counter() - start
+
+
+# Load -------------------------------------------------------------------------------------
+
+
+def headers_for(job: Job, server: load.Server) -> dict[str, str]:
+    headers = {"Accept": "text/html"} if job.path == "/" else {}
+    if job.client == "cookie":
+        # A fresh sign-in per run: the session's "last seen" is written back after 60 s,
+        # and wrk, unlike a browser, would keep sending the old cookie.
+        headers["Cookie"] = load.sign_in(server.port, variants.USER, variants.PASSWORD)
+    elif job.client == "basic":
+        token = b64encode(f"{variants.USER}:{variants.PASSWORD}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    elif job.client == "oidc-cookie":
+        headers["Cookie"] = variants.dash_auth_oidc_cookie()
+    return headers
+
+
+def check(job: Job, server: load.Server, headers: dict[str, str]) -> None:
+    """One request as wrk will send it: it must pass auth and give the expected answer."""
+    if job.callback:
+        body, expected = load.CALLBACKS[job.callback]
+        args = ("POST", job.path, body, {**headers, "Content-Type": "application/json"})
+    else:
+        args, expected = ("GET", job.path, None, headers), b""
+    status, _, answer = load.request(server.port, *args)
+    if status != 200 or expected not in answer:
+        raise RuntimeError(f"{job.label}: HTTP {status} {answer[:300]!r}")
+
+
+def load_rounds(dirs: dict[str, Path], rounds: int, seconds: float) -> dict[str, dict]:
+    scripts = {}
+    for name, (body, _) in load.CALLBACKS.items():
+        scripts[name] = WORK / f"{name}.lua"
+        scripts[name].write_text(load.lua_script(body))
+    logs = WORK / "logs"
+    logs.mkdir(exist_ok=True)
+    servers = {
+        name: load.Server(name, dirs[name], BIN, logs) for name in dict.fromkeys(j.variant for j in JOBS)
+    }
+    results: dict[str, list[load.Result]] = {job.label: [] for job in JOBS}
+    try:
+        for server in servers.values():
+            server.start()
+        for server in servers.values():
+            server.wait_ready()
+        for r in range(rounds):
+            for job in JOBS:
+                server = servers[job.variant]
+                headers = headers_for(job, server)
+                check(job, server, headers)
+                script = scripts.get(job.callback)
+                load.wrk(server, job.path, 1, headers, script)  # warm up both workers
+                result = load.wrk(server, job.path, SHORT if job.short else seconds, headers, script)
+                results[job.label].append(result)
+                print(f"  round {r + 1}/{rounds}  {job.label:42} {result.rps:8.1f} req/s", flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return {job.label: load.summarize(results[job.label], results[baseline(job)]) for job in JOBS}
+
+
+def print_table(summary: dict[str, dict]) -> None:
+    print(
+        f"\n{'variant':42} {'req/s':>7} {'x bare':>6} {'target':>7}  {'x bare per round':16}"
+        f" {'p50 ms':>7} {'p99 ms':>7} {'p99 x':>5} {'cpu us':>6} {'cpu x':>5}"
+    )
+    for job in JOBS:
+        s = summary[job.label]
+        rounds = " ".join(f"{r:.2f}" for r in s["ratios"])
+        errors = f"  {s['errors']} errors" if s["errors"] else ""
+        print(
+            f"{job.label:42} {s['rps']:7.1f} {s['ratio']:6.3f} {job.target:>7}  {rounds:16}"
+            f" {s['p50']:7.2f} {s['p99']:7.2f} {s['p99_ratio']:5.2f}"
+            f" {s['cpu_us']:6.0f} {s['cpu_ratio']:5.2f}{errors}"
+        )
+
+
+# Everything but load ------------------------------------------------------------------------
+
+
+def import_seconds(directory: Path) -> float:
+    start = time.perf_counter()
+    run([sys.executable, "-c", "import app"], directory)
+    return time.perf_counter() - start
+
+
+def cold_start(dirs: dict[str, Path], runs: int = 5) -> dict[str, float]:
+    """``python -c "import app"``: the median of ``runs``, the apps taking turns."""
+    for directory in dirs.values():
+        import_seconds(directory)  # compile once
+    times: dict[str, list[float]] = {name: [] for name in dirs}
+    for _ in range(runs):
+        for name, directory in dirs.items():
+            times[name].append(import_seconds(directory))
+    return {name: median(values) for name, values in times.items()}
+
+
+def imports(directory: Path) -> tuple[list[str], dict[str, float]]:
+    """Authlib & co. if importing the app loads them; ms (cumulative) of the auth modules."""
+    code = "import app, sys, json; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    done = run([sys.executable, "-X", "importtime", "-c", code], directory)
+    oidc_modules = [m for m in json.loads(done.stdout) if m in ("authlib", "joserfc", "requests")]
+    times = {
+        m.group(2): int(m.group(1)) / 1e3
+        for m in re.finditer(r"\|\s+(\d+) \|\s+(auth|auth\.oidc)$", done.stderr, re.M)
+    }
+    return oidc_modules, times
+
+
+def extras(dirs: dict[str, Path], both: Path, basic: Path, bake_times: dict[str, float]) -> None:
+    print("\nCold start, `python -c 'import app'` (median of 5, target <= bare + 0.1 s):")
+    starts = cold_start({"bare": dirs["bare"], "ours (auth=both)": dirs["ours"], "ours (auth=basic)": basic})
+    for name, seconds in starts.items():
+        print(f"  {name:20} {seconds:6.3f} s  ({seconds - starts['bare']:+.3f})")
+
+    print("Imports:")
+    for name, directory in (("auth=basic", basic), ("auth=both", both)):
+        modules, times = imports(directory)
+        loaded = ", ".join(modules) or "none of authlib, joserfc, requests"
+        took = ", ".join(f"{module} {ms:.0f} ms" for module, ms in times.items())
+        print(f"  {name:10} loads {loaded}; import time: {took}")
+
+    print(
+        "Bake (cookiecutter CLI, target < 2 s): " + ", ".join(f"{k} {v:.2f} s" for k, v in bake_times.items())
+    )
+
+    done = run([sys.executable, HERE / "probes.py", "oidc"], both)
+    o = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"OIDC sign-in, our side (median of {o['rounds']}, Flask test client, fake provider on loopback):\n"
+        f"  /oidc/generic/login {o['login']:.1f} ms + callback {o['callback']:.1f} ms"
+        f" - provider's own handlers {o['provider']:.1f} ms = ours {o['ours']:.1f} ms,"
+        f" {o['calls']:.0f} call(s) to the provider; the first, with discovery and JWKS: {o['first']:.0f} ms"
+    )
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-m", "not browser", "-p", "no:cacheprovider"],
+        cwd=basic,
+        capture_output=True,
+        text=True,
+    )
+    last = (done.stdout.strip().splitlines() or ["no output"])[-1]
+    print(f"Generated test suite (auth=basic, not browser): {time.perf_counter() - start:.1f} s  [{last}]")
+
+    bare = json.loads(run([sys.executable, HERE / "probes.py", "loop", "none"], dirs["bare"]).stdout)["us"]
+    print(f"\nProfile (bare Dash in-process: {bare:.0f} us per callback request)")
+    print(run([sys.executable, HERE / "probes.py", "profile"], dirs["ours"]).stdout.rstrip())
+
+
+def py_spy(dirs: dict[str, Path], seconds: int = 8) -> None:
+    """Bare, ours with a cookie and ours with Basic under load once more, sampled by py-spy."""
+    lua = WORK / "echo.lua"
+    samples = {}
+    for job in JOBS[:3]:
+        server = load.Server(job.variant, dirs[job.variant], BIN, WORK / "logs")
+        server.start()
+        try:
+            server.wait_ready()
+            headers = headers_for(job, server)
+            load.wrk(server, CALLBACK, 1, headers, lua)
+            out = WORK / f"py-spy-{job.variant}-{job.client}.txt"
+            samples[f"{job.variant}:{job.client}"] = spy.record(server, BIN, out, seconds, headers, lua)
+        finally:
+            server.stop()
+    spy.report(samples)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def template_state() -> str:
+    """The commit baked, and whether the template has uncommitted changes (read-only git)."""
+    git = ["git", "--no-optional-locks", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "{{cookiecutter.project_slug}}", "hooks", "cookiecutter.json"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return f"{head.strip() or 'unknown'}{' + uncommitted changes' if dirty.strip() else ''}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=7, help="seconds per wrk run")
+    parser.add_argument("--no-extras", action="store_true", help="only the load table")
+    parser.add_argument("--py-spy", action="store_true", help="also sample the servers with py-spy")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    print(f"bench: baking the template ({template_state()}) and writing the variants", flush=True)
+    both, both_seconds = bake("both", auth="both", oidc_providers="generic")
+    basic, basic_seconds = bake("basic", auth="basic")
+    variants.set_password(both, BIN)
+    dirs = variants.write_all(both, WORK / "variants")
+
+    wrk = " ".join(load.WRK)
+    print(f"bench: {args.rounds} rounds of {len(JOBS)} runs, {args.duration} s each (wrk {wrk})")
+    print(f"bench: load average before {load_average()} (other work skews req/s; cpu us/request less)")
+    summary = load_rounds(dirs, args.rounds, args.duration)
+    print(f"bench: load average after {load_average()}")
+    print_table(summary)
+    if args.py_spy:
+        py_spy(dirs)
+    if not args.no_extras:
+        extras(dirs, both, basic, {"auth=both": both_seconds, "auth=basic": basic_seconds})
+
+    worst = min(summary[label]["ratio"] for label in OUR_WORST)
+    print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
+    print(f"bench: {worst:.2f} of bare (dash-auth: {summary[DASH_AUTH]['ratio']:.2f})")
+
+
+if __name__ == "__main__":
+    main()
