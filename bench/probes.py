@@ -69,9 +69,10 @@ def loop(how: str) -> None:
 @contextlib.contextmanager
 def no_refresh(app):
     """Flask re-signs a permanent session on every response unless this is off."""
-    app.server.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    config = app.server.config
+    before, config["SESSION_REFRESH_EACH_REQUEST"] = config["SESSION_REFRESH_EACH_REQUEST"], False
     yield
-    app.server.config["SESSION_REFRESH_EACH_REQUEST"] = True
+    config["SESSION_REFRESH_EACH_REQUEST"] = before
 
 
 @contextlib.contextmanager

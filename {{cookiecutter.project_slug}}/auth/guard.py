@@ -111,11 +111,15 @@ class RequestGuard:
         if g.get("auth_user") is not None:
             # Signed-in content must never be kept by a shared cache. (Set as text when
             # absent: parsing and rewriting the header object costs more than the rest.)
-            if "Cache-Control" not in response.headers:
-                response.headers["Cache-Control"] = "private, no-store"
+            headers = response.headers
+            if "Cache-Control" not in headers:
+                headers["Cache-Control"] = "private, no-store"
             else:
                 response.cache_control.private = True
-            response.vary.add("Cookie")
+            if "Vary" not in headers:
+                headers["Vary"] = "Cookie"
+            else:
+                response.vary.add("Cookie")
         return response
 
     def content_security_policy(self) -> str:

@@ -232,7 +232,8 @@ class OpenIDProviders:
         client = self.oauth.create_client(provider.name)
         metadata = self._metadata(provider, client)
         returned_issuer = request.args.get("iss")  # RFC 9207: which provider answered
-        if returned_issuer is not None and returned_issuer != metadata["issuer"]:
+        multi_tenant = "{tenantid}" in metadata["issuer"]
+        if returned_issuer is not None and not multi_tenant and returned_issuer != metadata["issuer"]:
             raise SignInFailed(400, "This answer came from another sign-in provider.", "iss parameter")
         try:
             token = client.authorize_access_token(

@@ -39,6 +39,7 @@ FAULTS = {
     "discovery_other_issuer",  # discovery document names another issuer
     "slow",  # token endpoint answers after the app's timeout
     "token_error",  # token endpoint answers 400 invalid_grant
+    "other_tenant_issuer",  # multi-tenant: iss names another tenant than the token's tid
 }
 
 
@@ -48,6 +49,7 @@ class FakeProvider:
     claims_in_id_token: bool = True
     misbehave: str = "none"
     slow_seconds: float = 3.0
+    tenant: str | None = None  # set: behave like Microsoft's multi-tenant endpoint for this tenant
 
     def __post_init__(self):
         self.key = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig", "alg": "RS256"})
@@ -80,7 +82,9 @@ class FakeProvider:
         return handler(request) if handler else Response("not found", status=404)
 
     def discovery(self, _request: Request) -> Response:
-        issuer = "https://elsewhere.example" if self.misbehave == "discovery_other_issuer" else self.issuer
+        issuer = self.issuer + "/{tenantid}/v2.0" if self.tenant else self.issuer
+        if self.misbehave == "discovery_other_issuer":
+            issuer = "https://elsewhere.example"
         algorithms = ["RS256", "none"] if self.misbehave == "alg_none" else ["RS256"]
         return _json(
             {
@@ -107,7 +111,10 @@ class FakeProvider:
             "challenge": args["code_challenge"],
             "nonce": args.get("nonce"),
         }
-        query = urlencode({"code": code, "state": args["state"], "iss": self.issuer})
+        answer = {"code": code, "state": args["state"]}
+        if not self.tenant:
+            answer["iss"] = self.issuer  # RFC 9207
+        query = urlencode(answer)
         return Response(status=302, headers={"Location": f"{args['redirect_uri']}?{query}"})
 
     def token(self, request: Request) -> Response:
@@ -146,6 +153,9 @@ class FakeProvider:
         }
         if self.claims_in_id_token:
             claims.update({k: v for k, v in self.user.items() if k != "sub"})
+        if self.tenant:
+            issuing = "another-tenant" if self.misbehave == "other_tenant_issuer" else self.tenant
+            claims.update(iss=f"{self.issuer}/{issuing}/v2.0", tid=self.tenant)
         fault = self.misbehave
         if fault == "wrong_issuer":
             claims["iss"] = "https://impostor.example"

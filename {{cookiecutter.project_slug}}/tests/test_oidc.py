@@ -302,3 +302,27 @@ def test_sign_in_hook_adds_groups(files, idp):
     sign_in_via_provider(client)
     assert seen == {"provider": "generic", "email": "alice@example.com", "has_access_token": True}
     assert "from-hook" in session_of(app, client)["auth"]["groups"]
+
+
+@pytest.mark.parametrize(
+    "tenants, fault, status",
+    [
+        ("", "none", 302),
+        ("tenant-a", "none", 302),
+        ("tenant-b", "none", 403),
+        ("", "other_tenant_issuer", 401),
+    ],
+)
+def test_microsoft_multi_tenant_issuer_is_checked_against_the_tokens_tenant(files, tenants, fault, status):
+    with FakeProvider(user=dict(ALICE), tenant="tenant-a", misbehave=fault) as idp:
+        env = {
+            **provider_env("microsoft", f"{idp.issuer}/organizations/v2.0"),
+            "OIDC_MICROSOFT_DISCOVERY_URL": f"{idp.issuer}/.well-known/openid-configuration",
+            "OIDC_MICROSOFT_TENANTS": tenants,
+        }
+        settings = make_settings(
+            files, methods=("basic", "oidc"), providers=(provider_from_env("microsoft", env),)
+        )
+        client = create_app(settings).server.test_client()
+        callback = at_provider(start(client, "microsoft"))
+        assert client.get(path_of(callback), headers=HTML).status_code == status
