@@ -4,13 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := build/my_dash_app
 
-.PHONY: help setup test demo lint clean bench format
+.PHONY: help system-packages setup test demo lint clean bench format
 
 help:
 	@echo "make demo   generate the default project into $(DEMO) and run it on http://127.0.0.1:8050"
 	@echo "make test   run every test of the template (bakes projects, runs their tests, browser + IdP)"
 	@echo "make lint   ruff on the template's own code"
-	@echo "make setup  only install what the tests need (.venv, node packages of the test IdP)"
+	@echo "make setup  only install what the tests need (Debian packages, .venv, node packages of the test IdP)"
 	@echo "make bench  what auth costs per request: ours vs bare Dash vs dash-auth (about 8 min; bench/README.md)"
 	@echo "make format ruff-format the generated project's code inside the template"
 
@@ -20,11 +20,14 @@ $(BIN)/cookiecutter: requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-tests/idp/node_modules: tests/idp/package-lock.json
+tests/idp/node_modules: tests/idp/package-lock.json | system-packages
 	cd tests/idp && npm ci --no-audit --no-fund --silent
 	touch $@
 
-setup: $(BIN)/cookiecutter tests/idp/node_modules
+system-packages:
+	bash scripts/system-packages.sh
+
+setup: system-packages $(BIN)/cookiecutter tests/idp/node_modules
 
 test: lint
 	$(BIN)/pytest
