@@ -89,3 +89,11 @@ def test_project_name_and_slug(baked):
     result = baked("oidc-enterprise")
     assert result.project_path.name == "sales_insights_2027"
     assert 'APP_NAME = "Sales Insights 2027"' in (result.project_path / "app.py").read_text()
+
+
+def test_default_name_appears_nowhere_in_a_project_with_another_name(baked):
+    project = baked("oidc-enterprise").project_path
+    for path in project.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            text = path.read_text(errors="replace")
+            assert "My Dash App" not in text and "my_dash_app" not in text, path
