@@ -26,7 +26,7 @@ def header(user: User | None) -> html.Header:
     ]
     return html.Header(
         [
-            dcc.Link(dash.get_app().title, href="/", className="brand"),
+            dcc.Link(dash.get_app().title, href=dash.get_relative_path("/"), className="brand"),
             html.Nav(links, className="nav"),
             user_box(user),
         ],
@@ -37,7 +37,10 @@ def header(user: User | None) -> html.Header:
 def user_box(user: User | None) -> html.Div:
     if user is None:
         # A real navigation (not a Dash link): the sign-in page is not part of the Dash app.
-        return html.Div(html.A("Sign in", href="/login", className="button primary"), className="user")
+        return html.Div(
+            html.A("Sign in", href=dash.get_relative_path("/login"), className="button primary"),
+            className="user",
+        )
     return html.Div(
         [
             html.Div(
@@ -55,7 +58,7 @@ def user_box(user: User | None) -> html.Div:
             html.Form(
                 html.Button("Sign out", type="submit", id="sign-out", className="button"),
                 method="post",
-                action="/logout",
+                action=dash.get_relative_path("/logout"),
             ),
         ],
         className="user",
@@ -68,7 +71,7 @@ def sign_in_required(path: str) -> html.Div:
         [
             html.H1("Please sign in"),
             html.P("This page is for signed-in users."),
-            html.A("Sign in", href=f"/login?next={path}", className="button primary"),
+            html.A("Sign in", href=dash.get_relative_path(f"/login?next={path}"), className="button primary"),
         ],
         id="sign-in-required",
         className="card notice",
@@ -84,7 +87,7 @@ def not_allowed() -> html.Div:
                 "Your account does not have access to this page. "
                 "Ask an administrator to add you to the right group."
             ),
-            dcc.Link("Back to the home page", href="/"),
+            dcc.Link("Back to the home page", href=dash.get_relative_path("/")),
         ],
         id="not-allowed",
         className="card notice",

@@ -101,12 +101,18 @@ class Auth:
                 x_prefix=self.settings.proxy_hops,
             )
         server.extensions[EXTENSION] = self
-        server.register_blueprint(views.bp)
+        # Under the app's url_base_pathname, like Dash's own routes: /login becomes /<prefix>/login.
+        url_prefix = app.config.routes_pathname_prefix.rstrip("/") or None
+        server.register_blueprint(views.bp, url_prefix=url_prefix)
         if self.oidc:
-            self.oidc.register(server)
+            self.oidc.register(server, url_prefix)
         install_error_pages(server)
         server.context_processor(
-            lambda: {"auth_app_name": app.title, "auth_stylesheet": app.get_asset_url("style.css")}
+            lambda: {
+                "auth_app_name": app.title,
+                "auth_stylesheet": app.get_asset_url("style.css"),
+                "auth_home": app.get_relative_path("/"),
+            }
         )
         realm = app.title.replace('"', "'")
         challenge = f'Basic realm="{realm}", charset="UTF-8"' if self.settings.basic else None

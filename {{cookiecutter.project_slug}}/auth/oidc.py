@@ -30,7 +30,7 @@ from .audit import audit
 from .identity import sign_in
 from .policy import public
 from .providers import Provider, claim_at, groups_in
-from .responses import error_response, external_url, safe_next
+from .responses import error_response, external_url, home_url, safe_next
 from .settings import Settings
 from .store import Store
 
@@ -87,9 +87,9 @@ class OpenIDProviders:
                     },
                 )
 
-    def register(self, server: Flask) -> None:
+    def register(self, server: Flask, url_prefix: str | None) -> None:
         self.oauth.init_app(server)
-        bp = Blueprint("oidc", __name__)
+        bp = Blueprint("oidc", __name__, url_prefix=url_prefix)
 
         @public
         def login(idp: str):
@@ -142,7 +142,7 @@ class OpenIDProviders:
         self.store.delete(f"id_token:{data.get('sid')}")
         params = {
             "client_id": provider.client_id,
-            "post_logout_redirect_uri": external_url(self.settings, request.script_root + "/"),
+            "post_logout_redirect_uri": external_url(self.settings, home_url()),
         }
         if id_token:
             params["id_token_hint"] = id_token

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlencode, urlsplit
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .identity import EXTENSION
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +28,15 @@ def from_browser_fetch() -> bool:
 
 
 def safe_next(target: str | None) -> str:
-    """``target`` if it is a path on this site, else "/" (no open redirects)."""
+    """``target`` if it is a path on this site, else the home page (no open redirects)."""
     if not target:
-        return "/"
+        return home_url()
     value = target
     for _ in range(DECODE_ROUNDS + 1):
         if not _is_local_path(value):
-            return "/"
+            return home_url()
         value = unquote(value)
-    return target if _is_local_path(value) else "/"
+    return target if _is_local_path(value) else home_url()
 
 
 def _is_local_path(value: str) -> bool:
@@ -54,7 +56,8 @@ def external_url(settings, path: str) -> str:
 
 
 def home_url() -> str:
-    return request.script_root + "/"
+    """The Dash app's home page, under its url_base_pathname if it has one."""
+    return current_app.extensions[EXTENSION].app.get_relative_path("/")
 
 
 def request_path() -> str:
