@@ -191,7 +191,7 @@ def single_operations(app, client) -> dict[str, float]:
             ),
             "current_user() resolve from session": resolve,
             "  of which store.get (SQLite)": lambda: auth.store.get("revoked:x"),
-            "  of which stat groups.toml": auth.groups.path.stat,
+            "  of which stat groups.toml": auth.groups._file.path.stat,
             "RequestGuard.finish (signed in)": lambda: finish(server.response_class()),
             "callback body json.loads": lambda: json.loads(CALLBACK_BODY),
             "_path_to_page('/dashboard') (pages only)": lambda: _path_to_page("/dashboard"),

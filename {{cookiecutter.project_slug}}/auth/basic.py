@@ -63,10 +63,6 @@ class PasswordUsers:
         self._remembered: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
 
-    @property
-    def path(self) -> Path:
-        return self._file.path
-
     def load(self) -> None:
         self._file.load()
 

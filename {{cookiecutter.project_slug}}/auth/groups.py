@@ -47,10 +47,6 @@ class GroupsFile:
     def __init__(self, path: str | os.PathLike[str]):
         self._file = WatchedFile(path, parse_groups, empty=NOBODY)
 
-    @property
-    def path(self) -> Path:
-        return self._file.path
-
     def load(self) -> None:
         """Read at start-up, so that a malformed file stops the app with its reason."""
         self._file.load()
