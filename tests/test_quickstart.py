@@ -38,3 +38,27 @@ def test_default_project_runs_and_the_printed_password_signs_in(tmp_path):
     finally:
         stop(server)
     assert "Traceback" not in log.read_text()
+
+
+def test_generated_readme_install_and_test_commands_work(tmp_path):
+    """`python -m venv .venv`, `pip install -e ".[dev]"`, `python -m pytest -m "not browser"`: as written."""
+    run(
+        [
+            PYTHON,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "--output-dir",
+            str(tmp_path),
+            str(TEMPLATE),
+            "auth=both",
+        ],
+        tmp_path,
+    )
+    project = tmp_path / "my_dash_app"
+    run([PYTHON, "-m", "venv", ".venv"], project)
+    venv_python = str(project / ".venv" / "bin" / "python")
+    run([venv_python, "-m", "pip", "install", "--quiet", "-e", ".[dev]"], project, timeout=900)
+    result = run([venv_python, "-m", "pytest", "-q", "-m", "not browser"], project, timeout=900)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary

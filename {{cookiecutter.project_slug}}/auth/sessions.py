@@ -48,23 +48,23 @@ def session_interface(settings: Settings, server: Flask) -> SessionInterface:
     if settings.session_store == "cookie":
         return SignedCookieSessions()
     try:
-        from cachelib import FileSystemCache
-        from flask_session.cachelib import CacheLibSessionInterface
-        from flask_session.redis import RedisSessionInterface
+        if settings.session_store == "redis":
+            import redis
+            from flask_session.redis import RedisSessionInterface as Base
+
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+        else:
+            from cachelib import FileSystemCache
+            from flask_session.cachelib import CacheLibSessionInterface as Base
+
+            client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
     except ImportError:
+        extras = "sessions,redis" if settings.session_store == "redis" else "sessions"
         raise ConfigurationError(
-            f'SESSION_STORE={settings.session_store} needs Flask-Session: pip install -e ".[sessions]"'
+            f'SESSION_STORE={settings.session_store} needs Flask-Session: pip install -e ".[{extras}]"'
         ) from None
-    if settings.session_store == "redis":
-        import redis
 
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
-        base = RedisSessionInterface
-    else:
-        client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
-        base = CacheLibSessionInterface
-
-    class ServerSideSessions(SecureOverHttps, base):
+    class ServerSideSessions(SecureOverHttps, Base):
         pass
 
     return ServerSideSessions(app=server, client=client, key_prefix="session:", permanent=True)
