@@ -87,9 +87,10 @@ def install_error_pages(server: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         response = error_response(error.code, error.description or error.name)
+        original = error.get_response().headers  # keep what the error says to clients: Allow, Retry-After...
         for name in ("WWW-Authenticate", "Retry-After", "Allow"):
-            if name in error.get_response().headers:
-                response.headers[name] = error.get_response().headers[name]
+            if name in original:
+                response.headers[name] = original[name]
         return response
 
     @server.errorhandler(Exception)
