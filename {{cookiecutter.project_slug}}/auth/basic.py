@@ -75,20 +75,30 @@ class PasswordUsers:
         stored = self._file.get().get(name.casefold())
         return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
 
-    def check(self, name: str, password: str) -> bool:
-        """True if the password is right; unknown users take as long as wrong passwords."""
+    def remembered(self, name: str, password: str) -> bool:
+        """True if this very password checked out before against the hash stored now."""
         stored = self._file.get().get(name.casefold())
-        token = hmac.new(
-            self._key, "\0".join((name.casefold(), password, stored or "")).encode(), "sha256"
-        ).digest()
+        if not stored:
+            return False
+        token = self._token(name, password, stored)
         with self._lock:
-            if stored and token in self._remembered:
+            if token in self._remembered:
                 self._remembered.move_to_end(token)
                 return True
+        return False
+
+    def check(self, name: str, password: str) -> bool:
+        """The full check; unknown users take as long as wrong passwords."""
+        if self.remembered(name, password):
+            return True
+        stored = self._file.get().get(name.casefold())
         if not verify_password(password, stored or DUMMY_HASH) or not stored:
             return False
         with self._lock:
-            self._remembered[token] = None
+            self._remembered[self._token(name, password, stored)] = None
             if len(self._remembered) > REMEMBERED_SUCCESSES:
                 self._remembered.popitem(last=False)
         return True
+
+    def _token(self, name: str, password: str, stored: str) -> bytes:
+        return hmac.new(self._key, "\0".join((name.casefold(), password, stored)).encode(), "sha256").digest()

@@ -195,6 +195,10 @@ class Auth:
 
     def check_password(self, name: str, password: str) -> Refusal | None:
         """None if right; else why not. Failures are counted against guessing."""
+        if self.users.remembered(name, password):
+            # Proven right before: no guess, so no throttle. Someone guessing at an
+            # account does not lock out its owner's scripts.
+            return None
         counters = (
             (f"failures:account:{name.casefold()}", FAILURES_PER_ACCOUNT),
             (f"failures:address:{request.remote_addr}", FAILURES_PER_ADDRESS),

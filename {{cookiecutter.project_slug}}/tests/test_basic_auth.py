@@ -195,3 +195,12 @@ def test_audit_log_has_one_line_per_event_and_no_secret(client, caplog):
     text = caplog.text
     assert PASSWORDS["alice"] not in text and "wrong-password-1234" not in text
     assert client.get_cookie("session") is None or client.get_cookie("session").value not in text
+
+
+def test_guessing_does_not_lock_out_a_script_whose_password_already_checked_out(client):
+    owner = basic(b"alice:" + PASSWORDS["alice"].encode())
+    assert client.get("/dashboard", headers=owner).status_code == 200
+    for _ in range(10):
+        sign_in(client, "alice", "wrong-password-1234")
+    assert client.get("/dashboard", headers=owner).status_code == 200
+    assert client.get("/dashboard", headers=basic(b"alice:another-guess-12")).status_code == 401
