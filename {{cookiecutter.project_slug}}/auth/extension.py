@@ -26,6 +26,7 @@ from .pages import protect_pages
 from .responses import install_error_pages
 from .sessions import session_interface
 from .settings import ConfigurationError, Settings
+from .sso import SingleSignOn
 from .store import open_store
 
 # A session's "last seen" time is written back at most this often (seconds), so
@@ -73,9 +74,7 @@ class Auth:
         self.app = app
         self.oidc = None
         if self.settings.oidc:
-            from .oidc import OpenIDProviders  # Authlib is imported only when used
-
-            self.oidc = OpenIDProviders(self.settings, self.store, on_sign_in)
+            self.oidc = SingleSignOn(self.settings, self.store, on_sign_in)
 
         server.secret_key = self.settings.secret_key
         server.config.update(

@@ -23,12 +23,11 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from joserfc.errors import JoseError
 
 from .audit import audit
 from .identity import sign_in
-from .policy import public
 from .providers import Provider, claim_at, groups_in
 from .responses import error_response, external_url, home_url, safe_next
 from .settings import Settings
@@ -67,12 +66,14 @@ class SignInFailed(Exception):
 
 
 class OpenIDProviders:
-    def __init__(self, settings: Settings, store: Store, on_sign_in: SignInHook | None = None):
+    """The authorization code flow for every configured provider (see sso.py for the routes)."""
+
+    def __init__(self, settings: Settings, store: Store, on_sign_in: SignInHook | None, server: Flask):
         self.settings = settings
         self.providers = {provider.name: provider for provider in settings.providers}
         self.store = store
         self.on_sign_in = on_sign_in
-        self.oauth = OAuth()
+        self.oauth = OAuth(server)
         for provider in self.providers.values():
             if provider.configured:
                 self.oauth.register(
@@ -87,47 +88,7 @@ class OpenIDProviders:
                     },
                 )
 
-    def register(self, server: Flask, url_prefix: str | None) -> None:
-        self.oauth.init_app(server)
-        bp = Blueprint("oidc", __name__, url_prefix=url_prefix)
-
-        @public
-        def login(idp: str):
-            return self.login(idp)
-
-        @public
-        def callback(idp: str):
-            return self.callback(idp)
-
-        bp.add_url_rule("/oidc/<idp>/login", "login", login)
-        bp.add_url_rule(self.settings.callback_route, "callback", callback)
-        server.register_blueprint(bp)
-
-    # For the sign-in page and sign-out ----------------------------------------
-
-    def knows(self, name: str) -> bool:
-        return name in self.providers
-
-    def choices(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "name": p.name,
-                "label": p.label,
-                "configured": p.configured,
-                "hint": p.hint,
-                "login_url": url_for("oidc.login", idp=p.name),
-            }
-            for p in self.providers.values()
-        ]
-
-    def only_login_url(self, next_path: str) -> str | None:
-        configured = [p for p in self.providers.values() if p.configured]
-        if len(configured) != 1 or len(self.providers) != 1:
-            return None
-        return url_for("oidc.login", idp=configured[0].name, next=next_path)
-
     def logout_url(self, data: Mapping[str, Any]) -> str | None:
-        """The provider's end-session URL (RP-initiated logout), if it has one."""
         provider = self.providers.get(data.get("provider", ""))
         if provider is None or not provider.configured:
             return None
