@@ -15,7 +15,7 @@ import layout
 {%- if cookiecutter.auth != "basic" %}
 import sign_in
 {%- endif %}
-from auth import Auth, Settings
+from auth import Auth, ConfigurationError, Settings
 
 APP_NAME = {{ cookiecutter.project_name | tojson }}
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,10 @@ logging.basicConfig(format="%(message)s")
 logging.getLogger("auth.audit").setLevel(logging.INFO)
 
 load_dotenv(HERE / ".env")  # variables already set in the environment win
-app = create_app()
+try:
+    app = create_app()
+except ConfigurationError as error:
+    error.exit()  # one line saying why, and exit status 4 (gunicorn stops instead of retrying)
 server = app.server
 
 if __name__ == "__main__":

@@ -11,16 +11,22 @@
 Everything not declared ``public`` needs a signed-in user. See README.md.
 """
 
+from . import signals
+from .errors import AuthError, ConfigurationError
 from .extension import Auth
-from .identity import User, check_groups, current_user, group_members, user_groups
-from .pages import allowed_pages
 from .policy import Access, public, requires, signed_in
-from .settings import ConfigurationError, Settings
+from .settings import Settings
+from .users import Directory, FileDirectory, User
+from .web.identity import check_groups, current_user, group_members, user_groups
+from .web.pages import allowed_pages
 
 __all__ = [
     "Access",
     "Auth",
+    "AuthError",
     "ConfigurationError",
+    "Directory",
+    "FileDirectory",
     "Settings",
     "User",
     "allowed_pages",
@@ -29,6 +35,7 @@ __all__ = [
     "group_members",
     "public",
     "requires",
+    "signals",
     "signed_in",
     "user_groups",
 ]

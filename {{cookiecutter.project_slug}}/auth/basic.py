@@ -6,7 +6,8 @@ sign-in; after that the session cookie carries the identity. Scripts that send
 is remembered as an HMAC of (user, password, stored hash) under the app's key:
 the same password against the same hash is recognised without scrypt, while a
 wrong password, or a password changed in the users file, misses and is checked
-in full. Only successes are remembered and no password is kept.
+in full. Only successes are remembered and no password is kept. Remembering
+makes a check fast, never unthrottled: every attempt is counted (throttle.py).
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .files import WatchedFile
 from .passwords import DUMMY_HASH, UserError, UsersFile, verify_password
+
+if TYPE_CHECKING:
+    from .users import Directory
 
 MAX_HEADER_LENGTH = 4096
 REMEMBERED_SUCCESSES = 4096
@@ -54,17 +59,27 @@ def _read_users(path: Path) -> dict[str, str]:
         raise ValueError(str(error)) from None
 
 
-class PasswordUsers:
-    """The users file as the app sees it: re-read when it changes, checked quickly."""
+class PasswordFile:
+    """users.json as the running app sees it: re-read when it changes."""
 
-    def __init__(self, path: Path, secret_key: str):
+    def __init__(self, path: Path):
         self._file = WatchedFile(path, _read_users, empty={})
-        self._key = hashlib.sha256(b"password-check:" + secret_key.encode()).digest()
-        self._remembered: OrderedDict[bytes, None] = OrderedDict()
-        self._lock = threading.Lock()
 
     def load(self) -> None:
         self._file.load()
+
+    def hash_of(self, name: str) -> str | None:
+        return self._file.get().get(name.casefold())
+
+
+class Passwords:
+    """Checks passwords against the directory's hashes, remembering successes."""
+
+    def __init__(self, directory: Directory, secret_key: str):
+        self.directory = directory
+        self._key = hashlib.sha256(b"password-check:" + secret_key.encode()).digest()
+        self._remembered: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def fingerprint(self, name: str) -> str | None:
         """A short digest of the user's stored hash: it changes with the password.
@@ -72,30 +87,21 @@ class PasswordUsers:
         Kept in the session, so that a new password (or a removed user) ends the
         sessions signed in with the old one, on their next request.
         """
-        stored = self._file.get().get(name.casefold())
+        stored = self.directory.password_hash(name.casefold())
         return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
 
-    def remembered(self, name: str, password: str) -> bool:
-        """True if this very password checked out before against the hash stored now."""
-        stored = self._file.get().get(name.casefold())
-        if not stored:
-            return False
-        token = self._token(name, password, stored)
+    def check(self, name: str, password: str) -> bool:
+        """True if right; unknown users take as long as wrong passwords."""
+        stored = self.directory.password_hash(name.casefold())
+        token = self._token(name, password, stored or DUMMY_HASH)
         with self._lock:
-            if token in self._remembered:
+            if stored and token in self._remembered:
                 self._remembered.move_to_end(token)
                 return True
-        return False
-
-    def check(self, name: str, password: str) -> bool:
-        """The full check; unknown users take as long as wrong passwords."""
-        if self.remembered(name, password):
-            return True
-        stored = self._file.get().get(name.casefold())
         if not verify_password(password, stored or DUMMY_HASH) or not stored:
             return False
         with self._lock:
-            self._remembered[self._token(name, password, stored)] = None
+            self._remembered[token] = None
             if len(self._remembered) > REMEMBERED_SUCCESSES:
                 self._remembered.popitem(last=False)
         return True

@@ -6,6 +6,7 @@ the project's dependencies are installed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -46,6 +47,15 @@ def key_problem(key: str | None) -> str | None:
     if len(key) < MIN_KEY_LENGTH:
         return f"SECRET_KEY is shorter than {MIN_KEY_LENGTH} characters"
     return None
+
+
+def store_namespace(secret_key: str) -> str:
+    """A prefix for the shared store's keys, unique to the app that holds this key.
+
+    Not the key itself (the store can be read by others), and pinned in .env as
+    REDIS_PREFIX before the key is rotated, so that it never changes under a running app.
+    """
+    return "auth:" + hashlib.sha256(b"store-namespace:" + secret_key.encode()).hexdigest()[:16] + ":"
 
 
 def _set_line(lines: list[str], name: str, value: str) -> list[str]:
@@ -97,6 +107,8 @@ def rotate_key(env: Path) -> None:
     """Sign new sessions with a new key; keep the old one as a fallback for old sessions."""
     lines = env.read_text(encoding="utf-8").splitlines()
     old = _get_value(lines, "SECRET_KEY")
+    if old and not _get_value(lines, "REDIS_PREFIX"):
+        lines = _set_line(lines, "REDIS_PREFIX", store_namespace(old))  # keep what is revoked
     fallbacks = [k for k in _get_value(lines, "SECRET_KEY_FALLBACKS").split(",") if k]
     if old and not key_problem(old):
         fallbacks.insert(0, old)

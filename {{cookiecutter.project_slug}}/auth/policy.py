@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# The rule is kept on the function itself as well as on its guarded wrapper: with
+# ``@requires`` above ``@callback`` (or ``@server.route``), Dash (or Flask) holds the
+# undecorated function, and the rule is found there, so both orders work.
 ACCESS_ATTRIBUTE = "__access__"
 
 
@@ -34,36 +37,41 @@ class Access:
             return True
         if groups is None:
             return False
-        return groups_match(groups, self.one_of, self.all_of, self.none_of)
+        have = set(groups)
+        return (
+            (not self.one_of or bool(have & self.one_of)) and self.all_of <= have and not have & self.none_of
+        )
+
+    def __str__(self) -> str:
+        if self.public:
+            return "public"
+        conditions = [
+            f"{name}={sorted(groups)}"
+            for name, groups in (("one_of", self.one_of), ("all_of", self.all_of), ("none_of", self.none_of))
+            if groups
+        ]
+        return f"requires({', '.join(conditions)})" if conditions else "signed in"
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """Every group this rule names."""
+        return self.one_of | self.all_of | self.none_of
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Decorate a callback, view or function so that it runs only when allowed."""
+        setattr(func, ACCESS_ATTRIBUTE, self)
         if self.public:
-            setattr(func, ACCESS_ATTRIBUTE, self)
             return func
 
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             # Imported here so that this module stays free of Flask for pure tests.
-            from .identity import require
+            from .web.identity import require
 
-            require(self)
+            require(self, func.__qualname__)
             return func(*args, **kwargs)
 
-        setattr(guarded, ACCESS_ATTRIBUTE, self)
-        return guarded
-
-
-def groups_match(
-    groups: Iterable[str],
-    one_of: Iterable[str] = (),
-    all_of: Iterable[str] = (),
-    none_of: Iterable[str] = (),
-) -> bool:
-    """The group condition alone: one of / all of / none of."""
-    have = set(groups)
-    one_of, all_of, none_of = set(one_of), set(all_of), set(none_of)
-    return (not one_of or bool(have & one_of)) and all_of <= have and not (have & none_of)
+        return guarded  # functools.wraps copied the rule onto it
 
 
 def requires(
@@ -90,9 +98,19 @@ signed_in = Access()
 """Any signed-in user: the default for everything not declared otherwise."""
 
 
+def declared_access(obj: Any) -> Access | None:
+    """The rule declared on a function, or on a function it wraps (functools.wraps), or None."""
+    while obj is not None:
+        rule = getattr(obj, ACCESS_ATTRIBUTE, None)
+        if rule is not None:
+            return rule
+        obj = getattr(obj, "__wrapped__", None)
+    return None
+
+
 def access_of(obj: Any, default: Access = signed_in) -> Access:
     """The rule declared on a function or page entry, or the default."""
-    rule = obj.get("access", default) if isinstance(obj, dict) else getattr(obj, ACCESS_ATTRIBUTE, default)
+    rule = obj.get("access", default) if isinstance(obj, dict) else (declared_access(obj) or default)
     if not isinstance(rule, Access):
         raise TypeError(f"access must be public, signed_in or requires(...), not {rule!r}")
     return rule

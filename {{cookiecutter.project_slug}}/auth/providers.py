@@ -45,6 +45,9 @@ class Provider:
     groups_claim: str
     scopes: tuple[str, ...]
     tenants: tuple[str, ...] = ()
+    # Whether this provider's verified e-mail addresses may match groups.toml's plain
+    # e-mail entries (entries that name a provider, "google:ada@example.com", always may).
+    trust_email: bool = False
 
     @property
     def configured(self) -> bool:
@@ -69,12 +72,21 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(word for word in re.split(r"[\s,]+", value) if word)
 
 
-def provider_from_env(name: str, env: Mapping[str, str]) -> Provider:
+YES = {"1", "true", "yes", "on"}
+NO = {"0", "false", "no", "off"}
+
+
+def provider_from_env(name: str, env: Mapping[str, str], trust_email_default: bool = False) -> Provider:
+    """The provider ``name`` as .env sets it up; ValueError names a bad setting."""
     preset = PRESETS[name]
     prefix = f"OIDC_{name.upper()}_"
 
     def value(key: str, default: str = "") -> str:
-        return env.get(prefix + key, "").strip() or default
+        return str(env.get(prefix + key) or "").strip() or default
+
+    trust = value("TRUST_EMAIL").lower()
+    if trust and trust not in YES | NO:
+        raise ValueError(f"{prefix}TRUST_EMAIL must be true or false, not {trust!r}")
 
     issuer = value("ISSUER", preset.issuer)
     extra = _words(value("SCOPES")) or preset.extra_scopes
@@ -88,6 +100,7 @@ def provider_from_env(name: str, env: Mapping[str, str]) -> Provider:
         groups_claim=value("GROUPS_CLAIM", preset.groups_claim),
         scopes=tuple(dict.fromkeys(DEFAULT_SCOPES + extra)),
         tenants=_words(value("TENANTS")) if preset.multi_tenant else (),
+        trust_email=trust in YES if trust else trust_email_default,
     )
 
 

@@ -1,70 +1,98 @@
-"""Where sessions live: Flask's signed cookie (default), or a server-side store.
+"""Sessions: started at sign-in, checked on every request, ended (everywhere) at sign-out.
 
-SESSION_STORE=cookie keeps everything in a signed cookie: nothing to run, and a
-sign-out is enforced by the revocation list in the shared store. SESSION_STORE=
-filesystem (one host) or redis (many hosts, REDIS_URL) keeps only a random id in
-the cookie and the session on the server, through Flask-Session: a sign-out
-deletes it there.
-
-Whether a request came over HTTPS is known per request (directly, or from a
-trusted proxy's X-Forwarded-Proto), so the Secure flag is decided here rather
-than in Flask's static config.
+What a session is (session.py) and where it is kept (web/cookies.py) are elsewhere;
+this is what is decided about one: still valid? who is it now? what ends it?
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface, SessionInterface
-from itsdangerous import URLSafeTimedSerializer
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import replace
 
-from .settings import ConfigurationError, Settings
+from . import signals
+from .basic import Passwords
+from .session import SessionRecord
+from .settings import SEEN_RESOLUTION_SECONDS, Settings
+from .store import Store
+from .users import Directory, User, member_keys
 
-SECURE_NAME = "__Host-session"
-
-
-class SecureOverHttps:
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
-
-
-class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
-    def __init__(self):
-        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
-        keys = (app.secret_key, *app.config["SECRET_KEY_FALLBACKS"])
-        if keys not in self._serializers:
-            self._serializers = {keys: super().get_signing_serializer(app)}
-        return self._serializers[keys]
-
-    def get_cookie_name(self, app: Flask) -> str:
-        # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
-        # host-only and for path "/": no other subdomain or path can plant one.
-        return SECURE_NAME if self.get_cookie_secure(app) else app.config["SESSION_COOKIE_NAME"]
+GROUPS_IN_COOKIE = 1500  # bytes of group names kept in the cookie; a longer list goes to the store
+KEPT = ("groups", "id_token")  # what a session may keep in the store, deleted with it
 
 
-def session_interface(settings: Settings, server: Flask) -> SessionInterface:
-    if settings.session_store == "cookie":
-        return SignedCookieSessions()
-    try:
-        if settings.session_store == "redis":
-            import redis
-            from flask_session.redis import RedisSessionInterface as Base
+class Sessions:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        directory: Directory,
+        passwords: Passwords | None,
+        providers: Iterable[str],
+    ):
+        self.settings = settings
+        self.store = store
+        self.directory = directory
+        self.passwords = passwords
+        self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
 
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
-        else:
-            from cachelib import FileSystemCache
-            from flask_session.cachelib import CacheLibSessionInterface as Base
+    def start(self, record: SessionRecord) -> SessionRecord:
+        """The record to keep for a new session; a long group list is kept in the store."""
+        if len(json.dumps(record.groups)) > GROUPS_IN_COOKIE:
+            self.store.keep_groups(record.sid, record.groups, self.settings.absolute_timeout_seconds)
+            record = replace(record, groups=(), groups_in_store=True)
+        return record
 
-            client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
-    except ImportError:
-        extras = "sessions,redis" if settings.session_store == "redis" else "sessions"
-        raise ConfigurationError(
-            f'SESSION_STORE={settings.session_store} needs Flask-Session: pip install -e ".[{extras}]"'
-        ) from None
+    def user_of(self, record: SessionRecord, now: int | None = None) -> tuple[User | None, SessionRecord]:
+        """Who this session is now, or None if it has ended; and the record to keep
+        (with "last seen" moved on when it is more than a minute old)."""
+        now = int(time.time()) if now is None else now
+        if now - record.started > self.settings.absolute_timeout_seconds:
+            return None, record
+        if now - record.seen > self.settings.idle_timeout_seconds:
+            return None, record
+        if self.store.is_revoked(record.sid):
+            return None, record
+        keys = self._member_keys(record)
+        if keys is None:
+            return None, record
+        claimed = self.store.kept_groups(record.sid) if record.groups_in_store else frozenset(record.groups)
+        user = User(
+            id=record.user_id,
+            name=record.name or record.user_id,
+            provider=record.provider,
+            email=record.email,
+            groups=claimed | self.directory.groups_of(keys),
+            signed_in_at=record.started,
+            session_id=record.sid,
+        )
+        if now - record.seen > SEEN_RESOLUTION_SECONDS:
+            record = record.seen_at(now)
+        return user, record
 
-    class ServerSideSessions(SecureOverHttps, Base):
-        pass
+    def _member_keys(self, record: SessionRecord) -> tuple[str, ...] | None:
+        """How the directory knows this session's user; None if the session no longer holds."""
+        if record.provider == "basic":
+            valid = self.passwords is not None and record.credential == self.passwords.fingerprint(
+                record.user_id
+            )
+            return (record.user_id,) if valid else None
+        provider = self.providers.get(record.provider)
+        if provider is None:
+            return None
+        return member_keys(
+            record.provider,
+            record.user_id,
+            subject=record.subject,
+            object_id=record.object_id,
+            email=record.email,
+            email_verified=record.email_verified,
+            trust_email=provider.trust_email,
+        )
 
-    return ServerSideSessions(app=server, client=client, key_prefix="session:", permanent=True)
+    def end(self, record: SessionRecord, reason: str, sender: object = None) -> None:
+        """Refuse this session from now on, on every worker, even from a copied cookie."""
+        self.store.revoke(record.sid, self.settings.absolute_timeout_seconds)
+        self.store.forget(record.sid, *KEPT)
+        signals.session_revoked.send(sender, sid=record.sid, user_id=record.user_id, reason=reason)

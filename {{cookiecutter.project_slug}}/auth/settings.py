@@ -1,40 +1,35 @@
-"""Every setting the auth package reads, with its default, from the environment (.env)."""
+"""Every setting the auth package reads, with its default, in one place.
+
+Settings come from the Flask config when it holds them and from the environment
+(``.env``) otherwise. Durations are held in seconds; the names say so.
+"""
 
 from __future__ import annotations
 
 import os
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .keys import FIX, key_problem
+from .errors import ConfigurationError
+from .keys import FIX, key_problem, store_namespace
 from .providers import PRESETS, Provider, provider_from_env
 
 METHODS = ("basic", "oidc")
 SESSION_STORES = ("cookie", "filesystem", "redis")
+MINUTE = 60
 
-# Defaults, in one place. Durations in minutes.
-DEFAULT_IDLE_TIMEOUT = 8 * 60
-DEFAULT_ABSOLUTE_TIMEOUT = 24 * 60
+# Defaults, in one place.
+DEFAULT_IDLE_TIMEOUT_SECONDS = 8 * 60 * MINUTE
+DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 24 * 60 * MINUTE
 DEFAULT_CALLBACK_ROUTE = "/oidc/<idp>/callback"
-DEFAULT_OIDC_TIMEOUT = 10  # seconds, for every call to a provider
-DEFAULT_FAILURE_WINDOW = 300  # seconds a failed password sign-in counts against its account
-
-
-class ConfigurationError(SystemExit):
-    """A setting that stops the app from starting.
-
-    A SystemExit with status 4, which gunicorn reads as "the app failed to load"
-    (it stops instead of restarting workers forever); the message is printed first.
-    """
-
-    def __init__(self, message: str):
-        super().__init__(4)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+DEFAULT_OIDC_TIMEOUT_SECONDS = 10  # for every call to a provider
+DEFAULT_FAILURE_WINDOW_SECONDS = 300  # a failed password sign-in counts this long
+DEFAULT_FAILURES_PER_ACCOUNT = 10  # then that account waits for the window to pass
+DEFAULT_FAILURES_PER_ADDRESS = 50  # then that client address waits
+SEEN_RESOLUTION_SECONDS = 60  # "last seen" is written back at most this often
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -43,33 +38,36 @@ def _list(value: str) -> tuple[str, ...]:
 
 def _value(env: Mapping[str, str], name: str, default: str = "") -> str:
     """A setting's value; empty counts as unset, so .env can list every setting."""
-    return env.get(name, "").strip() or default
+    return str(env.get(name) or "").strip() or default
 
 
-def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole(env: Mapping[str, str], name: str, default: int, unit: str, minimum: int = 1) -> int:
+    """A whole number of ``unit`` (at least ``minimum``); unset means ``default``."""
     value = _value(env, name)
     if not value:
         return default
-    if not value.isdigit() or int(value) == 0:
-        raise ConfigurationError(f"{name} must be a whole number of minutes above 0, not {value!r}")
+    if not value.isdigit() or int(value) < minimum:
+        raise ConfigurationError(
+            f"{name} must be a whole number of {unit}, at least {minimum}, not {value!r}"
+        )
     return int(value)
 
 
-def _count(env: Mapping[str, str], name: str) -> int:
-    value = _value(env, name, "0")
-    if not value.isdigit():
-        raise ConfigurationError(f"{name} must be a whole number, not {value!r}")
-    return int(value)
-
-
-def _providers(env: Mapping[str, str]) -> tuple[Provider, ...]:
+def providers_from_env(env: Mapping[str, str]) -> tuple[Provider, ...]:
+    """The providers OIDC_PROVIDERS names, each as its OIDC_<IDP>_... settings describe it."""
     names = _list(_value(env, "OIDC_PROVIDERS").lower())
     unknown = [name for name in names if name not in PRESETS]
     if unknown:
         raise ConfigurationError(
             f"OIDC_PROVIDERS names unknown providers ({', '.join(unknown)}): choose from {', '.join(PRESETS)}"
         )
-    return tuple(provider_from_env(name, env) for name in dict.fromkeys(names))
+    names = tuple(dict.fromkeys(names))
+    # A verified e-mail vouches for groups.toml's plain e-mail entries only when one provider
+    # is offered, or when OIDC_<IDP>_TRUST_EMAIL says so (see groups.toml).
+    try:
+        return tuple(provider_from_env(name, env, trust_email_default=len(names) == 1) for name in names)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def _callback_route(env: Mapping[str, str]) -> str:
@@ -96,6 +94,13 @@ def _session_store(env: Mapping[str, str]) -> str:
     return store
 
 
+def _methods(env: Mapping[str, str]) -> tuple[str, ...]:
+    methods = _list(_value(env, "AUTH_METHODS", "basic").replace("both", "basic,oidc"))
+    if not methods or set(methods) - set(METHODS):
+        raise ConfigurationError(f"AUTH_METHODS must be basic, oidc or both, not {env.get('AUTH_METHODS')!r}")
+    return tuple(m for m in METHODS if m in methods)
+
+
 @dataclass(frozen=True)
 class Settings:
     secret_key: str
@@ -103,16 +108,21 @@ class Settings:
     methods: tuple[str, ...] = ("basic",)
     users_file: Path = Path("users.json")
     groups_file: Path = Path("groups.toml")
-    idle_timeout: int = DEFAULT_IDLE_TIMEOUT
-    absolute_timeout: int = DEFAULT_ABSOLUTE_TIMEOUT
+    idle_timeout_seconds: int = DEFAULT_IDLE_TIMEOUT_SECONDS
+    absolute_timeout_seconds: int = DEFAULT_ABSOLUTE_TIMEOUT_SECONDS
     providers: tuple[Provider, ...] = ()
     callback_route: str = DEFAULT_CALLBACK_ROUTE
-    oidc_timeout: float = DEFAULT_OIDC_TIMEOUT
+    oidc_timeout_seconds: int = DEFAULT_OIDC_TIMEOUT_SECONDS
     redis_url: str = ""
+    # Put before every key in the shared store, so that apps sharing one Redis never
+    # see each other's entries. Empty: derived from the secret keys (see keys.py).
+    redis_prefix: str = ""
     instance: Path = Path("instance")
     public_url: str = ""
     proxy_hops: int = 0
-    failure_window: int = DEFAULT_FAILURE_WINDOW
+    failure_window_seconds: int = DEFAULT_FAILURE_WINDOW_SECONDS
+    failures_per_account: int = DEFAULT_FAILURES_PER_ACCOUNT
+    failures_per_address: int = DEFAULT_FAILURES_PER_ADDRESS
     session_store: str = "cookie"
 
     @classmethod
@@ -123,32 +133,37 @@ class Settings:
         if problem:
             raise ConfigurationError(f"{problem}: {FIX}")
         fallbacks = _list(_value(env, "SECRET_KEY_FALLBACKS"))
-        for fallback in fallbacks:
-            if key_problem(fallback):
-                raise ConfigurationError("SECRET_KEY_FALLBACKS holds a weak key: remove it from .env")
-        methods = _list(_value(env, "AUTH_METHODS", "basic").replace("both", "basic,oidc"))
-        unknown = sorted(set(methods) - set(METHODS))
-        if unknown or not methods:
-            raise ConfigurationError(
-                f"AUTH_METHODS must be basic, oidc or both, not {env.get('AUTH_METHODS')!r}"
-            )
+        if any(key_problem(fallback) for fallback in fallbacks):
+            raise ConfigurationError("SECRET_KEY_FALLBACKS holds a weak key: remove it from .env")
         return cls(
             secret_key=key,
             secret_key_fallbacks=fallbacks,
-            methods=tuple(m for m in METHODS if m in methods),
+            methods=_methods(env),
             users_file=root / _value(env, "USERS_FILE", "users.json"),
             groups_file=root / _value(env, "GROUPS_FILE", "groups.toml"),
-            idle_timeout=_minutes(env, "SESSION_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
-            absolute_timeout=_minutes(env, "SESSION_ABSOLUTE_TIMEOUT", DEFAULT_ABSOLUTE_TIMEOUT),
-            providers=_providers(env),
+            idle_timeout_seconds=MINUTE
+            * _whole(env, "SESSION_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT_SECONDS // MINUTE, "minutes"),
+            absolute_timeout_seconds=MINUTE
+            * _whole(env, "SESSION_ABSOLUTE_TIMEOUT", DEFAULT_ABSOLUTE_TIMEOUT_SECONDS // MINUTE, "minutes"),
+            providers=providers_from_env(env),
             callback_route=_callback_route(env),
-            oidc_timeout=_count(env, "OIDC_HTTP_TIMEOUT") or DEFAULT_OIDC_TIMEOUT,
+            oidc_timeout_seconds=_whole(env, "OIDC_HTTP_TIMEOUT", DEFAULT_OIDC_TIMEOUT_SECONDS, "seconds"),
             redis_url=_value(env, "REDIS_URL"),
+            redis_prefix=_value(env, "REDIS_PREFIX"),
             instance=root / "instance",
             public_url=_public_url(env),
-            proxy_hops=_count(env, "TRUSTED_PROXY_HOPS"),
-            failure_window=_count(env, "FAILED_SIGN_IN_WINDOW") or DEFAULT_FAILURE_WINDOW,
+            proxy_hops=_whole(env, "TRUSTED_PROXY_HOPS", 0, "proxies", minimum=0),
+            failure_window_seconds=_whole(
+                env, "FAILED_SIGN_IN_WINDOW", DEFAULT_FAILURE_WINDOW_SECONDS, "seconds"
+            ),
             session_store=_session_store(env),
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object], root: Path) -> Settings:
+        """From the Flask config where it names a setting, else from the environment."""
+        return cls.from_env(
+            ChainMap({k: v for k, v in config.items() if isinstance(v, str)}, os.environ), root
         )
 
     @property
@@ -162,3 +177,8 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def namespace(self) -> str:
+        """What every key in the shared store starts with."""
+        return self.redis_prefix or store_namespace(self.secret_key)

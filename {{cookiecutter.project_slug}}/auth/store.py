@@ -1,32 +1,103 @@
-"""A small shared store for what every worker must agree on: revoked sessions, failed sign-ins.
+"""What every worker and host must agree on, behind named operations: revoked sessions,
+failed sign-ins, what a session keeps on the server side.
 
-SQLite in the instance folder is shared by all workers of one host; set
-``REDIS_URL`` to share it across hosts. Each entry expires on its own.
+Two backends: SQLite in the instance folder (the workers of one host) and Redis
+(``REDIS_URL``, many hosts). Every key starts with the app's namespace, so apps
+sharing one Redis database never read or change each other's entries.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .settings import ConfigurationError
+from .errors import ConfigurationError
+
+STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
 
 
-class Store(Protocol):
+class Backend(Protocol):
+    """A key-value store whose entries expire on their own."""
+
     def get(self, key: str) -> str | None: ...
 
     def put(self, key: str, value: str, ttl: int) -> None: ...
 
-    def incr(self, key: str, ttl: int) -> int:
-        """Add one to a counter that expires ``ttl`` seconds after its first count."""
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        """Set only if absent (locks, one-time use); True if this call set it."""
 
-    def delete(self, key: str) -> None: ...
+    def count(self, key: str, ttl: int, by: int = 1) -> int:
+        """Add ``by`` to a counter, atomically; it expires ``ttl`` seconds after its first count."""
+
+    def delete(self, *keys: str) -> None: ...
 
 
-class SQLiteStore:
+class Store:
+    """The shared store as the auth package uses it: named operations, one key layout."""
+
+    def __init__(self, backend: Backend, namespace: str):
+        self.backend = backend
+        self.namespace = namespace
+
+    def key(self, kind: str, name: str) -> str:
+        return f"{self.namespace}{kind}:{name}"
+
+    # Sessions ended before their time (sign-out, password change, admin) -----------
+
+    def revoke(self, sid: str, ttl: int) -> None:
+        self.backend.put(self.key("revoked", sid), "1", ttl)
+
+    def is_revoked(self, sid: str) -> bool:
+        return self.backend.get(self.key("revoked", sid)) is not None
+
+    # Failed sign-ins -------------------------------------------------------------------
+
+    def count_attempt(self, counter: str, window: int) -> int:
+        """One more attempt on ``counter`` (e.g. ``account:alice``); the count, this one included."""
+        return self.backend.count(self.key("failures", counter), window)
+
+    def forgive_attempt(self, counter: str, window: int) -> None:
+        """An attempt that turned out right no longer counts as a failure."""
+        self.backend.count(self.key("failures", counter), window, by=-1)
+
+    # What a session keeps server-side (too big for, or too secret for, the cookie) -----
+
+    def keep(self, sid: str, what: str, value: str, ttl: int) -> None:
+        self.backend.put(self.key(what, sid), value, ttl)
+
+    def kept(self, sid: str, what: str) -> str | None:
+        return self.backend.get(self.key(what, sid))
+
+    def keep_groups(self, sid: str, groups: Iterable[str], ttl: int) -> None:
+        self.keep(sid, "groups", json.dumps(sorted(groups)), ttl)
+
+    def kept_groups(self, sid: str) -> frozenset[str]:
+        return frozenset(json.loads(self.kept(sid, "groups") or "[]"))
+
+    def forget(self, sid: str, *what: str) -> None:
+        self.backend.delete(*(self.key(kind, sid) for kind in what))
+
+    # Generic entries, for parts that need their own (locks, one-time tokens) -----------
+
+    def get(self, key: str) -> str | None:
+        return self.backend.get(self.namespace + key)
+
+    def put(self, key: str, value: str, ttl: int) -> None:
+        self.backend.put(self.namespace + key, value, ttl)
+
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        return self.backend.add(self.namespace + key, value, ttl)
+
+    def delete(self, key: str) -> None:
+        self.backend.delete(self.namespace + key)
+
+
+class SQLiteBackend:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -41,8 +112,7 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            db.execute("PRAGMA busy_timeout=5000")
+            db = sqlite3.connect(self.path, timeout=STORE_TIMEOUT_SECONDS, isolation_level=None)
             self._local.db = db
         return db
 
@@ -59,31 +129,53 @@ class SQLiteStore:
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, value, time.time() + ttl)
         )
 
-    def incr(self, key: str, ttl: int) -> int:
+    def add(self, key: str, value: str, ttl: int) -> bool:
         now = time.time()
-        db = self._connect()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
+            db.execute("DELETE FROM entries WHERE key = ? AND expires <= ?", (key, now))
+            added = db.execute("INSERT OR IGNORE INTO entries VALUES (?, ?, ?)", (key, value, now + ttl))
+            return added.rowcount == 1
+
+    def count(self, key: str, ttl: int, by: int = 1) -> int:
+        now = time.time()
+        with self._transaction() as db:
             db.execute("DELETE FROM entries WHERE key = ? AND expires <= ?", (key, now))
             db.execute(
-                "INSERT INTO entries VALUES (?, '1', ?) ON CONFLICT(key)"
-                " DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                (key, now + ttl),
+                "INSERT INTO entries VALUES (?, ?, ?) ON CONFLICT(key)"
+                " DO UPDATE SET value = CAST(value AS INTEGER) + ?",
+                (key, str(by), now + ttl, by),
             )
             (value,) = db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
             if int(value) % 100 == 1:  # now and then, sweep what has expired
                 db.execute("DELETE FROM entries WHERE expires <= ?", (now,))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return int(value)
 
-    def delete(self, key: str) -> None:
-        self._connect().execute("DELETE FROM entries WHERE key = ?", (key,))
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self._connect().execute(
+                f"DELETE FROM entries WHERE key IN ({', '.join('?' * len(keys))})",  # noqa: S608 placeholders only
+                keys,
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._connect())
 
 
-class RedisStore:
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT: one writer at a time, so read-modify-write is atomic."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self.db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+class RedisBackend:
     def __init__(self, url: str):
         try:
             import redis  # only for deployments that set REDIS_URL
@@ -91,7 +183,12 @@ class RedisStore:
             raise ConfigurationError(
                 'REDIS_URL is set but the redis package is not installed: pip install -e ".[redis]"'
             ) from None
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
+        self._redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=STORE_TIMEOUT_SECONDS,
+            socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+        )
 
     def get(self, key: str) -> str | None:
         return self._redis.get(key)
@@ -99,16 +196,23 @@ class RedisStore:
     def put(self, key: str, value: str, ttl: int) -> None:
         self._redis.set(key, value, ex=ttl)
 
-    def incr(self, key: str, ttl: int) -> int:
-        with self._redis.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.expire(key, ttl, nx=True)
-            count, _ = pipe.execute()
-        return int(count)
+    def add(self, key: str, value: str, ttl: int) -> bool:
+        return bool(self._redis.set(key, value, ex=ttl, nx=True))
 
-    def delete(self, key: str) -> None:
-        self._redis.delete(key)
+    def count(self, key: str, ttl: int, by: int = 1) -> int:
+        # One transaction: create with its expiry if absent, then add. Redis 6 and 7 alike
+        # (EXPIRE ... NX is Redis 7 only).
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=ttl, nx=True)
+            pipe.incrby(key, by)
+            _, value = pipe.execute()
+        return int(value)
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self._redis.delete(*keys)
 
 
-def open_store(redis_url: str, instance: Path) -> Store:
-    return RedisStore(redis_url) if redis_url else SQLiteStore(instance / "auth-store.sqlite3")
+def open_store(redis_url: str, instance: Path, namespace: str) -> Store:
+    backend = RedisBackend(redis_url) if redis_url else SQLiteBackend(instance / "auth-store.sqlite3")
+    return Store(backend, namespace)

@@ -10,6 +10,7 @@ from oidc_fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 from app import create_app
 from auth.providers import provider_from_env
+from auth.settings import providers_from_env
 
 ALICE = {
     "sub": "alice-1",
@@ -34,8 +35,8 @@ def oidc_app(files, issuer, names=("generic",), methods=("basic", "oidc"), **cha
     env = {}
     for name in names:
         env.update(provider_env(name, issuer))
-    providers = tuple(provider_from_env(name, env) for name in names)
-    settings = make_settings(files, methods=methods, providers=providers, oidc_timeout=1, **changes)
+    providers = providers_from_env({**env, "OIDC_PROVIDERS": ",".join(names)})
+    settings = make_settings(files, methods=methods, providers=providers, oidc_timeout_seconds=1, **changes)
     return create_app(settings)
 
 
@@ -261,6 +262,8 @@ def test_no_tokens_in_the_cookie(app, idp):
     text = str(data)
     assert "eyJ" not in text  # no JWT
     assert set(data["auth"]) <= {
+        "v",
+        "sub",
         "id",
         "name",
         "provider",
@@ -295,8 +298,8 @@ def test_sign_in_hook_adds_groups(files, idp):
         seen.update(provider=provider, email=claims["email"], has_access_token="access_token" in token)
         return ["from-hook"]
 
-    env = provider_env("generic", idp.issuer)
-    settings = make_settings(files, methods=("basic", "oidc"), providers=(provider_from_env("generic", env),))
+    env = {**provider_env("generic", idp.issuer), "OIDC_PROVIDERS": "generic"}
+    settings = make_settings(files, methods=("basic", "oidc"), providers=providers_from_env(env))
     app = create_app(settings, on_sign_in=extra_groups)
     client = app.server.test_client()
     sign_in_via_provider(client)

@@ -10,14 +10,15 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import dash
-from dash._pages import _path_to_page
-from flask import Response, abort, current_app, g, request
+from flask import Response, current_app, g, request
 
-from .audit import audit
+from .. import decision, signals
+from ..compat import PAGES_ROUTER_OUTPUT, inline_scripts, path_to_page
+from ..errors import BadRequest, CrossSiteRefused, NotAllowed, NotFound, SignInRequired
+from ..policy import Access, access_of, public, signed_in
 from .identity import current_user
-from .pages import is_not_found_page
-from .policy import Access, access_of, public, signed_in
-from .responses import error_response, from_browser_fetch, sign_in_redirect, wants_html
+from .pages import PageGuard, is_not_found_page
+from .responses import from_browser_fetch, sign_in_redirect, wants_html
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -61,15 +62,14 @@ SHELL_ROUTES = (
     "_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
 )
 
-# Dash's pages router callback (outputs _pages_content.children and _pages_store.data):
-# public, because it answers each page with that page's own access rule applied.
-PAGES_ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
-
 
 class RequestGuard:
-    def __init__(self, app: dash.Dash, challenge: str | None):
+    """Finds the rule for each request (route, page, callback), has it decided, answers."""
+
+    def __init__(self, app: dash.Dash, pages: PageGuard, challenge: str | None):
         prefix = app.config.routes_pathname_prefix
         self.app = app
+        self.pages = pages
         self.challenge = challenge
         self.page_endpoints = {prefix, prefix + "<path:path>"}
         self.shell_endpoints = {prefix + route for route in SHELL_ROUTES}
@@ -84,22 +84,23 @@ class RequestGuard:
 
     def check(self) -> Response | None:
         if request.method not in SAFE_METHODS and not same_origin():
-            audit("cross-site-refused", origin=request.headers.get("Origin"))
-            return error_response(403, "Cross-site request refused.")
-        rule = self.access_for_request()
-        if rule.public:
+            origin = request.headers.get("Origin")
+            signals.access_denied.send(
+                current_app._get_current_object(), user=None, kind="cross-site", target=origin
+            )
+            raise CrossSiteRefused()
+        kind, target, rule = self.rule_for_request()
+        user = None if rule.public else current_user()
+        verdict = decision.decide(rule, user, kind, target, current_app._get_current_object())
+        if verdict is decision.Decision.ALLOW:
             return None
-        user = current_user()
-        if user is None:
+        if verdict is decision.Decision.SIGN_IN:
             return self.unauthenticated()
-        if rule.allows(user.groups):
-            return None
-        audit("access-denied", user=user.id)
-        if request.endpoint in self.page_endpoints:
+        if kind == "page":
             # Serve the page shell; the pages router shows the "not allowed" view.
             g.page_denied = True
             return None
-        return error_response(403, "You are not allowed to see this.")
+        raise NotAllowed()
 
     def finish(self, response: Response) -> Response:
         if g.get("page_denied"):
@@ -124,7 +125,7 @@ class RequestGuard:
 
     def content_security_policy(self) -> str:
         # Dash adds inline scripts (clientside callbacks) as it sets up: hash again when they change.
-        scripts = len(self.app._inline_scripts)
+        scripts = len(inline_scripts(self.app))
         if self._csp is None or self._csp[0] != scripts:
             self._csp = (scripts, CSP.format(hashes=" ".join(self.app.csp_hashes())))
         return self._csp[1]
@@ -132,44 +133,49 @@ class RequestGuard:
     def unauthenticated(self) -> Response:
         if request.method == "GET" and wants_html():
             return sign_in_redirect()
-        response = error_response(401, "Please sign in.")
-        if self.challenge and not from_browser_fetch():
-            response.headers["WWW-Authenticate"] = self.challenge
-        if g.get("auth_retry_after"):
-            response.headers["Retry-After"] = str(g.auth_retry_after)
-        return response
+        challenge = self.challenge and not from_browser_fetch()
+        raise SignInRequired(
+            retry_after=g.get("auth_retry_after"),
+            headers={"WWW-Authenticate": self.challenge} if challenge else None,
+        )
 
-    def access_for_request(self) -> Access:
+    def rule_for_request(self) -> tuple[str, str, Access]:
+        """(kind, target, rule) of what this request is about to run."""
         endpoint = request.endpoint
         if endpoint is None:
-            return public  # no such route: Flask answers 404 or 405
+            return "route", request.path, public  # no such route: Flask answers 404 or 405
         if endpoint in self.page_endpoints:
-            page, _ = _path_to_page(self.app.strip_relative_path(request.path))
-            return access_of(page) if page else self.shell_access()
+            path = self.app.strip_relative_path(request.path)
+            page, _ = path_to_page(path)
+            return "page", "/" + (path or ""), access_of(page) if page else self.shell_access()
         if endpoint in self.shell_endpoints:
-            return self.shell_access()
+            return "route", endpoint, self.shell_access()
         if endpoint == self.callback_endpoint:
-            return self.callback_access()
+            output, rule = self.callback_access()
+            return "callback", output, rule
         if endpoint == self.assets_endpoint:
             suffix = PurePosixPath(request.view_args.get("filename", "")).suffix.lower()
-            return public if suffix in PUBLIC_ASSET_SUFFIXES else signed_in
-        return access_of(current_app.view_functions.get(endpoint))
+            return "route", request.path, public if suffix in PUBLIC_ASSET_SUFFIXES else signed_in
+        return "route", endpoint, access_of(current_app.view_functions.get(endpoint))
 
     def shell_access(self) -> Access:
         pages = [page for page in dash.page_registry.values() if not is_not_found_page(page)]
         return public if any(access_of(page).public for page in pages) else signed_in
 
-    def callback_access(self) -> Access:
+    def callback_access(self) -> tuple[str, Access]:
         body = request.get_json(silent=True)
         output = body.get("output") if isinstance(body, dict) else None
         if not isinstance(output, str):
-            abort(400, "Malformed callback request.")
+            raise BadRequest("Malformed callback request.")
         if output == PAGES_ROUTER_OUTPUT:
-            return public
+            # Public, because it answers each page with that page's own rule applied;
+            # pages registered since the last navigation are guarded first.
+            self.pages.protect()
+            return output, public
         callback = self.app.callback_map.get(output)
         if callback is None:
-            abort(404, "No such callback.")
-        return access_of(callback["callback"])
+            raise NotFound("No such callback.")
+        return output, access_of(callback["callback"])
 
 
 def same_origin() -> bool:

@@ -7,22 +7,23 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from .identity import EXTENSION
-from .keys import new_secret_key, rotate_key
-from .passwords import UserError, UsersFile
+from ..keys import new_secret_key, rotate_key
+from ..passwords import UserError, UsersFile
+from . import report
+from .identity import auth
 
 users_cli = AppGroup("users", help="Password (Basic auth) users.")
 keys_cli = AppGroup("keys", help="The secret key that signs sessions.")
 
 
-def _auth():
-    return current_app.extensions[EXTENSION]
-
-
 def _users_file() -> UsersFile:
-    return UsersFile(_auth().settings.users_file)
+    return UsersFile(auth().settings.users_file)
+
+
+def _groups_of(name: str) -> list[str]:
+    return sorted(auth().directory.groups_of((name.casefold(),)))
 
 
 @users_cli.command("add")
@@ -38,7 +39,7 @@ def add_user(name: str, password_stdin: bool) -> None:
         _users_file().add(name.casefold(), password)
     except UserError as error:
         raise click.ClickException(str(error)) from None
-    groups = sorted(_auth().groups.groups_of(name))
+    groups = _groups_of(name)
     click.echo(f"Saved {name.casefold()} (groups: {', '.join(groups) or 'none; add them in groups.toml'}).")
 
 
@@ -58,7 +59,7 @@ def list_users() -> None:
     if not names:
         click.echo("No users yet: add one with `flask users add NAME`.")
     for name in names:
-        groups = ", ".join(sorted(_auth().groups.groups_of(name))) or "-"
+        groups = ", ".join(_groups_of(name)) or "-"
         click.echo(f"{name}\t{groups}")
 
 
@@ -77,3 +78,20 @@ def rotate() -> None:
         f"New key written to {env}; the old one is in SECRET_KEY_FALLBACKS.\n"
         "Restart the app on every host. Remove the fallback once old sessions have expired."
     )
+
+
+@click.command("access")
+@click.option("--check", is_flag=True, help="Exit with status 1 if anything looks wrong (for CI).")
+@with_appcontext
+def access_cli(check: bool) -> None:
+    """Every page, callback and route with the rule that protects it, and what looks wrong."""
+    parts = auth()
+    for entry in report.entries(parts.app):
+        click.echo(f"{entry.kind:<9} {entry.name:<48} {entry.rule}")
+    found = report.findings(parts.app, parts.directory.members(), groups_from_provider=parts.sso is not None)
+    click.echo("")
+    for line in found:
+        click.echo(f"! {line}")
+    click.echo(f"{len(found)} finding(s)" if found else "No findings.")
+    if check and found:
+        raise SystemExit(1)

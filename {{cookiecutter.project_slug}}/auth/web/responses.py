@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlencode, urlsplit
 
-from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import InternalServerError
 
-from .identity import EXTENSION
+from ..errors import AuthError
+from .identity import auth
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def external_url(settings, path: str) -> str:
 
 def home_url() -> str:
     """The Dash app's home page, under its url_base_pathname if it has one."""
-    return current_app.extensions[EXTENSION].app.get_relative_path("/")
+    return auth().app.get_relative_path("/")
 
 
 def request_path() -> str:
@@ -80,20 +81,19 @@ def error_response(status: int, message: str) -> Response:
 
 
 def install_error_pages(server: Flask) -> None:
-    """Every error, ours or the app's, ends as a plain page with its status."""
+    """The auth package's errors, and unexpected ones, end as a plain page (or JSON) with
+    their status, never a trace. Other errors of the app keep their own handlers."""
 
-    @server.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if error.code is None or error.code < 400:
-            return error
-        response = error_response(error.code, error.description or error.name)
-        original = error.get_response().headers  # keep what the error says to clients: Allow, Retry-After...
-        for name in ("WWW-Authenticate", "Retry-After", "Allow"):
-            if name in original:
-                response.headers[name] = original[name]
+    @server.errorhandler(AuthError)
+    def refused(error: AuthError):
+        response = error_response(error.code, error.description)
+        response.headers.update(error.headers)
         return response
 
-    @server.errorhandler(Exception)
-    def unexpected_error(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    @server.errorhandler(InternalServerError)
+    def unexpected_error(error: InternalServerError):
+        if error.original_exception is not None:
+            log.error(
+                "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception
+            )
         return error_response(500, InternalServerError.description)

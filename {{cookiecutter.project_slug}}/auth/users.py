@@ -1,0 +1,104 @@
+"""Who a user is, and where users and groups come from (the directory).
+
+The default directory is the two files: users.json (password users) and
+groups.toml (group -> members). An app can pass its own (a database, an LDAP
+lookup) as ``Auth(app, directory=...)``: anything with these two methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .basic import PasswordFile
+from .errors import ConfigurationError
+from .groups import GroupsFile
+from .policy import requires
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is signed in, and the groups that decide what they may see.
+
+    ``groups`` joins the groups the identity provider sent at sign-in with those
+    the directory gives the user now (looked up on every request).
+    """
+
+    id: str
+    name: str
+    provider: str
+    email: str | None = None
+    groups: frozenset[str] = field(default_factory=frozenset)
+    signed_in_at: int = 0
+    session_id: str | None = None
+
+    def in_groups(
+        self, one_of: Iterable[str] = (), all_of: Iterable[str] = (), none_of: Iterable[str] = ()
+    ) -> bool:
+        return requires(one_of=one_of, all_of=all_of, none_of=none_of).allows(self.groups)
+
+
+class Directory(Protocol):
+    """Where password users and group memberships come from."""
+
+    def password_hash(self, username: str) -> str | None:
+        """The stored hash (auth.passwords.hash_password) of this user, None if there is none."""
+
+    def groups_of(self, members: Iterable[str]) -> frozenset[str]:
+        """The groups of someone known by these member keys (see ``member_keys``)."""
+
+    def members(self) -> dict[str, tuple[str, ...]]:
+        """Group -> members, for admin pages and ``flask access``."""
+
+
+class FileDirectory:
+    """users.json and groups.toml, read again when they change."""
+
+    def __init__(self, users_file: Path, groups_file: Path, load_users: bool = True):
+        self.users = PasswordFile(users_file)
+        self.groups = GroupsFile(groups_file)
+        try:  # at start-up, so that a malformed file stops the app with its reason
+            self.groups.load()
+            if load_users:
+                self.users.load()
+        except (OSError, ValueError) as error:
+            raise ConfigurationError(str(error)) from None
+
+    def password_hash(self, username: str) -> str | None:
+        return self.users.hash_of(username)
+
+    def groups_of(self, members: Iterable[str]) -> frozenset[str]:
+        return frozenset().union(*(self.groups.groups_of(member) for member in members))
+
+    def members(self) -> dict[str, tuple[str, ...]]:
+        return self.groups.members()
+
+
+def member_keys(
+    provider: str,
+    user_id: str,
+    *,
+    subject: str | None = None,
+    object_id: str | None = None,
+    email: str | None = None,
+    email_verified: bool = False,
+    trust_email: bool = False,
+) -> tuple[str, ...]:
+    """How groups.toml (or a directory) may name this user.
+
+    Password users: their username. Single sign-on users: ``<idp>:sub:<subject>``,
+    ``microsoft:oid:<object id>``, ``<idp>:<verified e-mail>``, and the plain verified
+    e-mail only for a provider trusted for e-mail (OIDC_<IDP>_TRUST_EMAIL).
+    """
+    if provider == "basic":
+        return (user_id,)
+    keys = [f"{provider}:sub:{subject}"] if subject else []
+    if object_id:
+        keys.append(f"{provider}:oid:{object_id}")
+    if email and email_verified:
+        keys.append(f"{provider}:{email}")
+        if trust_email:
+            keys.append(email)
+    return tuple(keys)

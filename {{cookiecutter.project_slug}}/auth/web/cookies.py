@@ -1,0 +1,71 @@
+"""Where sessions live: Flask's signed cookie (default), or a server-side store.
+
+SESSION_STORE=cookie keeps everything in a signed cookie: nothing to run, and a
+sign-out is enforced by the revocation list in the shared store. SESSION_STORE=
+filesystem (one host) or redis (many hosts, REDIS_URL) keeps only a random id in
+the cookie and the session on the server, through Flask-Session: a sign-out
+deletes it there.
+
+Whether a request came over HTTPS is known per request (directly, or from a
+trusted proxy's X-Forwarded-Proto), so the Secure flag is decided here rather
+than in Flask's static config.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface, SessionInterface
+from itsdangerous import URLSafeTimedSerializer
+
+from ..errors import ConfigurationError
+from ..settings import Settings
+
+SECURE_NAME = "__Host-session"
+
+
+class SecureOverHttps:
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
+    def __init__(self):
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
+        keys = (app.secret_key, *app.config["SECRET_KEY_FALLBACKS"])
+        if keys not in self._serializers:
+            self._serializers = {keys: super().get_signing_serializer(app)}
+        return self._serializers[keys]
+
+    def get_cookie_name(self, app: Flask) -> str:
+        # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
+        # host-only and for path "/": no other subdomain or path can plant one.
+        return SECURE_NAME if self.get_cookie_secure(app) else app.config["SESSION_COOKIE_NAME"]
+
+
+def session_interface(settings: Settings, server: Flask) -> SessionInterface:
+    if settings.session_store == "cookie":
+        return SignedCookieSessions()
+    try:
+        if settings.session_store == "redis":
+            import redis
+            from flask_session.redis import RedisSessionInterface as Base
+
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+        else:
+            from cachelib import FileSystemCache
+            from flask_session.cachelib import CacheLibSessionInterface as Base
+
+            client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
+    except ImportError:
+        extras = "sessions,redis" if settings.session_store == "redis" else "sessions"
+        raise ConfigurationError(
+            f'SESSION_STORE={settings.session_store} needs Flask-Session: pip install -e ".[{extras}]"'
+        ) from None
+
+    class ServerSideSessions(SecureOverHttps, Base):
+        pass
+
+    return ServerSideSessions(app=server, client=client, key_prefix="session:", permanent=True)

@@ -1,0 +1,169 @@
+"""The signed-in user of this request (Flask): resolved once, from the header or the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app, g, has_request_context, request, session
+
+from .. import decision, signals
+from ..basic import parse_basic_header
+from ..errors import AuthError, NotAllowed, SignInRequired, Throttled, WrongCredentials
+from ..policy import Access
+from ..session import SessionRecord
+from ..users import User
+
+SESSION_KEY = "auth"
+EXTENSION = "dash_auth"
+
+
+def auth() -> Any:
+    """The app's Auth (extension.py)."""
+    return current_app.extensions[EXTENSION]
+
+
+def current_user() -> User | None:
+    """The user of this request, or None when nobody is signed in (or outside a request)."""
+    if not has_request_context():
+        return None
+    if "auth_user" not in g:
+        g.auth_user = resolve_user()
+    return g.auth_user
+
+
+def user_groups() -> frozenset[str]:
+    """The current user's groups (empty when signed out)."""
+    user = current_user()
+    return user.groups if user else frozenset()
+
+
+def check_groups(one_of: Iterable[str] = (), all_of: Iterable[str] = (), none_of: Iterable[str] = ()) -> bool:
+    """True if a user is signed in and meets the group condition."""
+    user = current_user()
+    return user is not None and user.in_groups(one_of, all_of, none_of)
+
+
+def group_members() -> dict[str, tuple[str, ...]]:
+    """Every group with its members, as the directory (groups.toml) says now."""
+    return auth().directory.members()
+
+
+def require(access: Access, target: str = "") -> User | None:
+    """Stop the request with 401 (signed out) or 403 (not allowed) unless ``access`` allows it."""
+    user = current_user()
+    verdict = decision.decide(access, user, "function", target, current_app._get_current_object())
+    if verdict is decision.Decision.SIGN_IN:
+        raise SignInRequired()
+    if verdict is decision.Decision.DENY:
+        raise NotAllowed()
+    return user
+
+
+def session_record() -> SessionRecord | None:
+    return SessionRecord.from_dict(session.get(SESSION_KEY))
+
+
+def keep_session(record: SessionRecord) -> None:
+    session[SESSION_KEY] = record.to_dict()
+
+
+def start_session(record: SessionRecord) -> None:
+    """A fresh session for this identity: nothing from before survives."""
+    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    if regenerate is not None:  # a server-side session: a new id, so none from before survives
+        regenerate(session)
+    session.clear()
+    keep_session(record)
+    session.permanent = True
+    g.pop("auth_user", None)
+
+
+def clear_session() -> SessionRecord | None:
+    """Forget this browser's session; returns what it held, for the sign-out follow-ups."""
+    record = session_record()
+    session.clear()
+    g.auth_user = None
+    return record
+
+
+# Who is asking ----------------------------------------------------------------------
+
+
+def resolve_user() -> User | None:
+    """From an ``Authorization: Basic`` header (scripts), else from the session."""
+    header = request.headers.get("Authorization")
+    if header is not None and auth().passwords is not None:
+        return _user_from_header(header)
+    record = session_record()
+    if record is None:
+        if SESSION_KEY in session:
+            session.clear()  # a session of another shape: signed out
+        return None
+    user, kept = auth().sessions.user_of(record)
+    if user is None:
+        session.clear()
+    elif kept is not record:
+        keep_session(kept)
+    return user
+
+
+def _user_from_header(header: str) -> User | None:
+    credentials = parse_basic_header(header)
+    if credentials is None:
+        return None
+    name, password = credentials
+    try:
+        check_password(name, password)
+    except AuthError as refusal:
+        g.auth_retry_after = refusal.headers.get("Retry-After")
+        return None
+    user_id = name.casefold()
+    return User(id=user_id, name=name, provider="basic", groups=auth().directory.groups_of((user_id,)))
+
+
+def check_password(name: str, password: str) -> None:
+    """Raise Throttled or WrongCredentials unless this password is right (and may be tried)."""
+    parts = auth()
+    try:
+        right = parts.throttle.attempt(
+            name, request.remote_addr, lambda: parts.passwords.check(name, password)
+        )
+    except Throttled:
+        _failed(name, "throttled")
+        raise
+    if not right:
+        _failed(name, "wrong")
+        raise WrongCredentials()
+
+
+def _failed(name: str, reason: str) -> None:
+    signals.sign_in_failed.send(
+        current_app._get_current_object(), username=name, via="basic", provider=None, reason=reason
+    )
+
+
+# Signing in and out -------------------------------------------------------------------
+
+
+def sign_in(record: SessionRecord) -> None:
+    """Start the session of someone who just proved who they are."""
+    record = auth().sessions.start(record)
+    start_session(record)
+    signals.user_signed_in.send(
+        current_app._get_current_object(),
+        user=current_user(),
+        via="basic" if record.provider == "basic" else "oidc",
+        provider=None if record.provider == "basic" else record.provider,
+    )
+
+
+def sign_out() -> SessionRecord | None:
+    """End this browser's session, on every worker and host; returns what it held."""
+    record = clear_session()
+    if record is not None:
+        auth().sessions.end(record, "sign-out", current_app._get_current_object())
+        signals.user_signed_out.send(
+            current_app._get_current_object(), user_id=record.user_id, sid=record.sid
+        )
+    return record

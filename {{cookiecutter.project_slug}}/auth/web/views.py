@@ -1,0 +1,85 @@
+"""The auth routes: /login, /logout, /healthz."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+
+from ..errors import AuthError
+from ..policy import public
+from ..session import SessionRecord
+from .identity import auth, check_password, current_user, session_record, sign_in, sign_out
+from .responses import home_url, safe_next
+
+# The pages live in auth/templates/auth/, beside the package's other data.
+bp = Blueprint("auth", __name__, template_folder="../templates")
+
+
+def _login_page(status: int = 200, error: str | None = None, username: str = "", headers=None):
+    parts = auth()
+    page = render_template(
+        "auth/login.html",
+        basic=parts.settings.basic,
+        providers=parts.sso.choices() if parts.sso else [],
+        next=safe_next(request.values.get("next")),
+        error=error,
+        username=username,
+    )
+    return page, status, headers or {}
+
+
+@bp.get("/login")
+@public
+def login():
+    target = safe_next(request.args.get("next"))
+    if current_user() is not None:
+        return redirect(target)
+    parts = auth()
+    if parts.sso and not parts.settings.basic:
+        only = parts.sso.only_login_url(target)  # one way to sign in: go straight there
+        if only:
+            return redirect(only)
+    return _login_page()
+
+
+@bp.post("/login")
+@public
+def login_with_password():
+    parts = auth()
+    if parts.passwords is None:
+        return _login_page(404, "Password sign-in is not enabled.")
+    username = request.form.get("username", "").strip()
+    try:
+        check_password(username, request.form.get("password", ""))
+    except AuthError as refusal:  # the form again, with what was typed and why
+        return _login_page(refusal.code, refusal.description, username, refusal.headers)
+    user_id = username.casefold()
+    sign_in(
+        SessionRecord(
+            user_id=user_id, name=username, provider="basic", credential=parts.passwords.fingerprint(user_id)
+        )
+    )
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.get("/logout")
+@public
+def logout_confirm():
+    if current_user() is None:
+        return redirect(home_url())
+    return render_template("auth/logout.html")
+
+
+@bp.post("/logout")
+@public
+def logout():
+    record = session_record()
+    sso = auth().sso
+    after = sso.logout_url(record) if sso and record else None  # before the session's id token goes
+    sign_out()
+    return redirect(after or home_url())
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    return {"status": "ok"}
