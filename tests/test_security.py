@@ -356,6 +356,88 @@ def test_throttling_never_locks_a_user_out_for_good(own_host):
     assert password_sign_in(own_host.url, "alice").status_code == 302
 
 
+def basic_auth(name: str, password: str | None = None) -> dict[str, str]:
+    credentials = f"{name}:{password or PASSWORDS[name]}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
+
+
+def checked(response: requests.Response) -> bool:
+    """The password was really checked (and was wrong), rather than refused by the throttle."""
+    return response.status_code == 401 and "Wrong username or password." in response.text
+
+
+def test_guessing_at_an_active_account_is_throttled_on_every_worker(own_host):
+    own_host.start()
+    for _ in range(6):  # the owner's script, spread over both workers: each has seen the password right
+        assert requests.get(f"{own_host.url}/dashboard", headers=basic_auth("alice")).status_code == 200
+    for n in range(10):
+        assert checked(password_sign_in(own_host.url, "alice", f"guess-number-{n}"))
+    response = password_sign_in(own_host.url, "alice")
+    assert response.status_code == 401 and int(response.headers["Retry-After"]) > 0
+    for _ in range(6):
+        response = requests.get(f"{own_host.url}/dashboard", headers=basic_auth("alice"))
+        assert response.status_code == 401 and "Retry-After" in response.headers
+
+
+@pytest.fixture(params=[6, None], ids=["redis-6", "redis-7-or-newer"])
+def threaded_host_on_redis(request, deployment, tmp_path):
+    """A host of its own on Redis 6 or on the newest Redis here, under gunicorn with 2 workers of
+    4 threads each (gthread, as many deployments run): guesses are really checked side by side."""
+    project = tmp_path / "threaded-host"
+    shutil.copytree(deployment.project, project, ignore=shutil.ignore_patterns("instance"))
+    with RedisServer(major=request.param) as redis_server:
+        assert request.param or redis_server.version >= (7,), redis_server.version
+        env = {**deployment.env, "SECRET_KEY": strong_key(), "REDIS_URL": redis_server.url}
+        with AppServer(project, env, threads=4) as server:
+            yield server
+
+
+def test_parallel_wrong_guesses_never_get_more_than_the_limit_checked(threaded_host_on_redis):
+    url = threaded_host_on_redis.url
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda n: password_sign_in(url, "alice", f"wrong-{n}"), range(30)))
+    assert {answer.status_code for answer in answers} == {401}
+    assert sum(map(checked, answers)) <= 10, f"{sum(map(checked, answers))} wrong guesses were checked"
+    for response in (
+        password_sign_in(url, "alice"),
+        requests.get(f"{url}/dashboard", headers=basic_auth("alice")),
+    ):
+        assert response.status_code == 401 and int(response.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("sent_first", ["right password", "wrong guesses"])
+def test_right_password_racing_the_last_guesses_never_gets_more_than_the_limit_checked(
+    threaded_host_on_redis, sent_first
+):
+    """The limit is reached while the right password is being checked, or the right password
+    arrives while the guesses that reach the limit are being checked."""
+    url = threaded_host_on_redis.url
+    for n in range(9):
+        assert checked(password_sign_in(url, "alice", f"wrong-{n}"))
+    with ThreadPoolExecutor(8) as pool:
+
+        def send_right():
+            return pool.submit(password_sign_in, url, "alice")
+
+        def send_wrong():
+            return [pool.submit(password_sign_in, url, "alice", f"late-{n}") for n in range(6)]
+
+        if sent_first == "right password":
+            right = send_right()
+            time.sleep(0.05)
+            wrong = send_wrong()
+        else:
+            wrong = send_wrong()
+            time.sleep(0.05)
+            right = send_right()
+        right, wrong = right.result(), [future.result() for future in wrong]
+    assert {answer.status_code for answer in wrong} == {401}
+    assert 9 + sum(map(checked, wrong)) <= 10, f"{9 + sum(map(checked, wrong))} wrong guesses were checked"
+    assert right.status_code == 302 or "Retry-After" in right.headers, right.status_code
+    after = password_sign_in(url, "alice")
+    assert after.status_code == 401 and int(after.headers["Retry-After"]) > 0
+
+
 def test_wrong_password_and_unknown_user_get_the_same_answer(deployment):
     wrong = requests.post(f"{deployment.a.url}/login", data={"username": "root", "password": "not-it-at-all"})
     unknown = requests.post(
@@ -399,6 +481,72 @@ def test_cross_site_sign_out_is_refused(deployment, headers):
         browser.post(f"{deployment.a.url}/logout", headers=headers, allow_redirects=False).status_code == 403
     )
     assert signed_in(browser, deployment.a.url)
+
+
+# Apps sharing one Redis database ----------------------------------------------------
+
+
+@dataclass
+class TwoApps:
+    a: AppServer
+    b: AppServer
+    redis_url: str
+
+
+@pytest.fixture(scope="module")
+def two_apps_on_one_redis(deployment, tmp_path_factory):
+    """Two different apps (each its own SECRET_KEY), the same users, one Redis database."""
+    root = tmp_path_factory.mktemp("two-apps")
+    with RedisServer() as redis_server:
+        servers = []
+        for name in ("app-a", "app-b"):
+            project = root / name
+            shutil.copytree(deployment.project, project, ignore=shutil.ignore_patterns("instance"))
+            env = {**deployment.env, "SECRET_KEY": strong_key(), "REDIS_URL": redis_server.url}
+            servers.append(AppServer(project, env))
+        try:
+            for server in servers:
+                server.start()
+            yield TwoApps(*servers, redis_server.url)
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def test_guessing_at_one_apps_account_does_not_throttle_another_app_on_the_same_redis(two_apps_on_one_redis):
+    a, b = two_apps_on_one_redis.a, two_apps_on_one_redis.b
+    for n in range(10):
+        assert checked(password_sign_in(a.url, "target", f"guess-number-{n}"))
+    assert password_sign_in(a.url, "target").status_code == 401, "app A throttles its own account"
+    assert password_sign_in(b.url, "target").status_code == 302
+
+
+def test_sign_out_in_one_app_does_not_end_a_session_of_another_app_on_the_same_redis(two_apps_on_one_redis):
+    a, b = two_apps_on_one_redis.a, two_apps_on_one_redis.b
+    browser = sign_in(b.url, "alice")
+    # App A's holder (its operators, or whoever took app A) makes a session of A's with the same id.
+    twin = with_cookie(forge(payload(cookie_of(browser)), a.env["SECRET_KEY"]))
+    assert signed_in(twin, a.url)
+    twin.post(f"{a.url}/logout")
+    assert not signed_in(twin, a.url), "app A revoked it for itself"
+    assert signed_in(browser, b.url), "app B never reads app A's revocations"
+
+
+def test_apps_on_one_redis_write_no_key_in_common_and_none_unprefixed(two_apps_on_one_redis):
+    import redis
+
+    client = redis.Redis.from_url(two_apps_on_one_redis.redis_url, decode_responses=True)
+    written = {}
+    for server in (two_apps_on_one_redis.a, two_apps_on_one_redis.b):
+        client.flushdb()
+        password_sign_in(server.url, "root", "a-wrong-guess")
+        sign_in(server.url, "root").post(f"{server.url}/logout")
+        written[server] = set(client.keys("*"))
+    keys_a, keys_b = written.values()
+    assert keys_a and keys_b
+    assert not keys_a & keys_b, f"both apps use {sorted(keys_a & keys_b)}"
+    bare = sorted(k for k in keys_a | keys_b if re.match(r"(revoked|failures|groups|session):", k))
+    assert not bare, f"keys without the app's prefix: {bare}"
 
 
 # Access --------------------------------------------------------------------------

@@ -107,12 +107,12 @@ def run_callback(
     return client.post("/_dash-update-component", json=body, headers=headers or {})
 
 
-def open_page(client, path: str):
-    """Ask the pages router for a page's content, as a click on a dcc.Link does."""
+def open_page(client, path: str, search: str = ""):
+    """Ask the pages router for a page's content, as a click on a dcc.Link does (``search``: "?q=1")."""
     return run_callback(
         client,
         [("_pages_content", "children"), ("_pages_store", "data")],
-        [("_pages_location", "pathname", path), ("_pages_location", "search", "")],
+        [("_pages_location", "pathname", path), ("_pages_location", "search", search)],
     )
 
 

@@ -197,10 +197,26 @@ def test_audit_log_has_one_line_per_event_and_no_secret(client, caplog):
     assert client.get_cookie("session") is None or client.get_cookie("session").value not in text
 
 
-def test_guessing_does_not_lock_out_a_script_whose_password_already_checked_out(client):
+def guess_ten_times(client, name: str) -> None:
+    for n in range(10):
+        assert sign_in(client, name, f"wrong-password-{n:04}").status_code == 401
+
+
+def test_right_password_that_checked_out_before_is_throttled_on_the_form_after_ten_failures(app):
+    """A password remembered as right on this worker is no way around the throttle."""
+    owner, attacker = app.server.test_client(), app.server.test_client()
+    assert sign_in(owner, "alice").status_code == 302
+    assert owner.get("/dashboard", headers=basic(b"alice:" + PASSWORDS["alice"].encode())).status_code == 200
+    guess_ten_times(attacker, "alice")
+    response = sign_in(app.server.test_client(), "alice")
+    assert response.status_code == 401 and int(response.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in response.text
+
+
+def test_right_password_that_checked_out_before_is_throttled_in_the_header_after_ten_failures(client):
     owner = basic(b"alice:" + PASSWORDS["alice"].encode())
     assert client.get("/dashboard", headers=owner).status_code == 200
-    for _ in range(10):
-        sign_in(client, "alice", "wrong-password-1234")
-    assert client.get("/dashboard", headers=owner).status_code == 200
+    guess_ten_times(client, "alice")
+    response = client.get("/dashboard", headers=owner)
+    assert response.status_code == 401 and int(response.headers["Retry-After"]) > 0
     assert client.get("/dashboard", headers=basic(b"alice:another-guess-12")).status_code == 401

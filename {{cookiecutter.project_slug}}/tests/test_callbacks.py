@@ -1,7 +1,7 @@
 """Callbacks: deny by default, decided on the server from what the app declared."""
 
 import pytest
-from conftest import run_callback
+from conftest import run_callback, sign_in
 
 CHART = (
     [("chart", "figure"), ("summary", "children")],
@@ -66,3 +66,51 @@ def test_callbacks_added_by_the_app_need_sign_in_unless_public(app):
     client.get("/")  # Dash collects callbacks at its first request
     assert run_callback(client, [("open-out", "children")], [("open-in", "value", 1)]).status_code == 200
     assert run_callback(client, [("closed-out", "children")], [("closed-in", "value", 1)]).status_code == 401
+
+
+def test_requires_applies_whichever_side_of_callback_it_is_written(app):
+    from dash import Input, Output, callback
+
+    from auth import requires
+
+    @callback(Output("below-out", "children"), Input("below-in", "value"))
+    @requires(one_of=["admin"])
+    def rule_below(value):
+        return f"below {value}"
+
+    @requires(one_of=["admin"])
+    @callback(Output("above-out", "children"), Input("above-in", "value"))
+    def rule_above(value):
+        return f"above {value}"
+
+    visitor, alice, admin = (app.server.test_client() for _ in range(3))
+    sign_in(alice, "alice")
+    sign_in(admin, "admin")
+    for side in ("below", "above"):
+        call = ([(f"{side}-out", "children")], [(f"{side}-in", "value", 1)])
+        assert run_callback(visitor, *call).status_code == 401, side
+        assert run_callback(alice, *call).status_code == 403, side
+        response = run_callback(admin, *call)
+        assert response.status_code == 200 and f"{side} 1" in response.text, side
+
+
+def test_public_applies_whichever_side_of_callback_it_is_written(app):
+    from dash import Input, Output, callback
+
+    from auth import public
+
+    @callback(Output("public-below-out", "children"), Input("public-below-in", "value"))
+    @public
+    def public_below(value):
+        return f"below {value}"
+
+    @public
+    @callback(Output("public-above-out", "children"), Input("public-above-in", "value"))
+    def public_above(value):
+        return f"above {value}"
+
+    visitor = app.server.test_client()
+    for side in ("below", "above"):
+        call = ([(f"public-{side}-out", "children")], [(f"public-{side}-in", "value", 1)])
+        response = run_callback(visitor, *call)
+        assert response.status_code == 200 and f"{side} 1" in response.text, side

@@ -1,5 +1,6 @@
 """Single sign-on against a provider on loopback that speaks the real protocol: each check fails closed."""
 
+import secrets
 import socket
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,6 +10,7 @@ from conftest import HTML, make_settings
 from oidc_fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 from app import create_app
+from auth import Settings
 from auth.providers import provider_from_env
 from auth.settings import providers_from_env
 
@@ -340,3 +342,51 @@ def test_single_sign_on_under_a_path_prefix(monkeypatch, files, idp):
     assert client.get(path_of(at_provider(authorize))).headers["Location"] == "/reports/dashboard"
     logout = parse_qs(urlsplit(client.post("/reports/logout").headers["Location"]).query)
     assert logout["post_logout_redirect_uri"] == ["http://localhost/reports/"]
+
+
+GRACE = {"sub": "grace-1", "email": "grace@example.com", "email_verified": True, "name": "Grace"}
+
+
+@pytest.fixture
+def two_providers(files):
+    """generic and google, each a provider of its own that signs in the same Grace (same sub and e-mail)."""
+    with FakeProvider(user=dict(GRACE)) as generic, FakeProvider(user=dict(GRACE)) as google:
+
+        def build(groups_toml: str, **trust: str):
+            (files / "groups.toml").write_text(groups_toml)
+            env = {
+                "SECRET_KEY": secrets.token_urlsafe(48),
+                "AUTH_METHODS": "both",
+                "OIDC_PROVIDERS": "generic,google",
+                **provider_env("generic", generic.issuer),
+                **provider_env("google", google.issuer),
+                **{f"OIDC_{name.upper()}_TRUST_EMAIL": value for name, value in trust.items()},
+            }
+            return create_app(Settings.from_env(env, root=files))
+
+        yield build
+
+
+def admin_page_through(app, provider: str) -> int:
+    """Sign Grace in through this provider; the status of /admin for her then."""
+    client = app.server.test_client()
+    assert client.get(path_of(at_provider(start(client, provider)))).status_code == 302
+    return client.get("/admin", headers=HTML).status_code
+
+
+def test_plain_email_entry_gives_groups_only_through_providers_trusted_for_email(two_providers):
+    app = two_providers('admin = ["grace@example.com"]\n', generic="false", google="true")
+    assert admin_page_through(app, "generic") == 403, "a provider not trusted for e-mail lends no groups"
+    assert admin_page_through(app, "google") == 200
+
+
+def test_entry_naming_provider_and_subject_matches_only_that_provider(two_providers):
+    app = two_providers('admin = ["generic:sub:grace-1"]\n', generic="true", google="true")
+    assert admin_page_through(app, "generic") == 200
+    assert admin_page_through(app, "google") == 403, "the same subject at another provider is someone else"
+
+
+def test_entry_naming_provider_and_email_matches_only_that_provider(two_providers):
+    app = two_providers('admin = ["google:grace@example.com"]\n', generic="true", google="true")
+    assert admin_page_through(app, "google") == 200
+    assert admin_page_through(app, "generic") == 403

@@ -1,7 +1,14 @@
 """Who sees which page: on the first load (GET) and through the pages router callback."""
 
+from urllib.parse import parse_qs, urlsplit
+
+import dash
 import pytest
-from conftest import HTML, open_page
+from conftest import HTML, open_page, sign_in
+from dash import html
+
+from app import create_app
+from auth import public, requires, signed_in
 
 ADMIN_CONTENT = "Groups and their members"
 
@@ -75,3 +82,84 @@ def test_header_shows_user_name_and_groups(admin):
     text = str(layout)
     assert "user-name" in text and "'admin'" in text
     assert "Sign out" in text
+
+
+@pytest.fixture
+def late_pages(app):
+    """Pages registered after the app is built, as an app.py, a plugin or a test may do."""
+    names = []
+
+    def register(name: str, **page):
+        dash.register_page(name, **page)
+        names.append(name)
+
+    yield register
+    for name in names:
+        dash.page_registry.pop(name, None)
+
+
+def test_pages_registered_after_the_app_is_built_keep_their_rules(app, late_pages):
+    late_pages(
+        "late_page",
+        path="/late",
+        layout=html.Div("Late admin content", id="late-admin"),
+        access=requires(one_of=["admin"]),
+    )
+    late_pages("late_public_page", path="/late-public", layout=html.Div("Late public content"), access=public)
+    visitor, alice, admin = (app.server.test_client() for _ in range(3))
+    sign_in(alice, "alice")
+    sign_in(admin, "admin")
+
+    signed_out = open_page(visitor, "/late")
+    assert "sign-in-required" in signed_out.text and "Late admin content" not in signed_out.text
+    not_member = open_page(alice, "/late")
+    assert "not-allowed" in not_member.text and "Late admin content" not in not_member.text
+    assert "Late admin content" in open_page(admin, "/late").text
+    for client in (visitor, alice, admin):
+        assert "Late public content" in open_page(client, "/late-public").text
+
+
+@pytest.fixture
+def report_app(settings):
+    """An app with a page whose path is a template, registered before the app is built."""
+    dash.register_page(
+        "report_page",
+        path_template="/report/<report_id>",
+        layout=lambda report_id=None, **_query: html.Div(f"Report {report_id}"),
+        access=signed_in,
+    )
+    yield create_app(settings)
+    dash.page_registry.pop("report_page", None)
+
+
+def sign_in_link(response) -> str:
+    """The href of the "Sign in" button in the router's answer."""
+    hrefs = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("children") == "Sign in":
+                hrefs.append(node["props"]["href"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(response.json)
+    assert len(hrefs) == 1, response.text
+    return hrefs[0]
+
+
+@pytest.mark.parametrize(
+    "path, search",
+    [("/report/42", "?q=x"), ("/report/42", ""), ("/dashboard", "?q=1"), ("/dashboard", "?metric=a%26b&q=1")],
+)
+def test_sign_in_link_returns_to_the_exact_url_asked_for(report_app, path, search):
+    client = report_app.server.test_client()
+    link = urlsplit(sign_in_link(open_page(client, path, search)))
+    assert link.path == "/login"
+    (target,) = parse_qs(link.query)["next"]
+    assert target == path + search
+    response = sign_in(client, "alice", next_path=target)
+    assert response.status_code == 302 and response.headers["Location"] == path + search

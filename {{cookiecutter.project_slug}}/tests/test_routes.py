@@ -77,3 +77,40 @@ def test_signed_in_pages_are_not_stored_by_shared_caches(alice):
     response = alice.get("/_dash-layout")
     assert "private" in response.headers["Cache-Control"]
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_requires_and_public_apply_whichever_side_of_a_route_they_are_written(app):
+    server = app.server
+
+    @server.route("/api/admin-below")
+    @requires(one_of=["admin"])
+    def admin_below():
+        return {"side": "below"}
+
+    @requires(one_of=["admin"])
+    @server.route("/api/admin-above")
+    def admin_above():
+        return {"side": "above"}
+
+    @requires(one_of=["admin"])
+    @app.server.route("/api/admin-above-app")
+    def admin_above_app():
+        return {"side": "above-app"}
+
+    @public
+    @server.route("/api/status-above")
+    def status_above():
+        return {"up": True}
+
+    visitor, alice, admin = (server.test_client() for _ in range(3))
+    sign_in(alice, "alice")
+    sign_in(admin, "admin")
+    for path, side in [
+        ("/api/admin-below", "below"),
+        ("/api/admin-above", "above"),
+        ("/api/admin-above-app", "above-app"),
+    ]:
+        assert visitor.get(path).status_code == 401, path
+        assert alice.get(path).status_code == 403, path
+        assert admin.get(path).json == {"side": side}, path
+    assert visitor.get("/api/status-above").json == {"up": True}
