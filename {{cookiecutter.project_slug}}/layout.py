@@ -1,5 +1,7 @@
 """The frame around every page: header with navigation and the signed-in user."""
 
+from urllib.parse import urlencode
+
 import dash
 from dash import dcc, html
 
@@ -65,13 +67,17 @@ def user_box(user: User | None) -> html.Div:
     )
 
 
-def sign_in_required(path: str) -> html.Div:
-    """Shown in place of a page that needs a signed-in user."""
+def sign_in_required(url: str) -> html.Div:
+    """Shown in place of a page that needs a signed-in user; ``url``: the page asked for."""
     return html.Div(
         [
             html.H1("Please sign in"),
             html.P("This page is for signed-in users."),
-            html.A("Sign in", href=dash.get_relative_path(f"/login?next={path}"), className="button primary"),
+            html.A(
+                "Sign in",
+                href=dash.get_relative_path("/login") + "?" + urlencode({"next": url}),
+                className="button primary",
+            ),
         ],
         id="sign-in-required",
         className="card notice",
