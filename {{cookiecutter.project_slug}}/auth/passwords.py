@@ -149,7 +149,9 @@ class UserRecord:
             totp=TotpState(str(totp["secret"]), _step(totp.get("last_step"))) if totp else None,
             recovery=tuple(str(code) for code in value.get("recovery", ())),
             tokens={
-                str(label): TokenRecord(str(token["hash"]), int(token["created"]), _step(token.get("last_used")))
+                str(label): TokenRecord(
+                    str(token["hash"]), int(token["created"]), _step(token.get("last_used"))
+                )
                 for label, token in value.get("tokens", {}).items()
             },
         )
@@ -215,7 +217,9 @@ class UsersFile:
 
     def set_totp(self, name: str, secret: str, recovery_hashes: list[str]) -> bool:
         """Turn two-step sign-in on (or renew it): a new secret and a new set of recovery codes."""
-        return self._change(name, lambda r: replace(r, totp=TotpState(secret), recovery=tuple(recovery_hashes)))
+        return self._change(
+            name, lambda r: replace(r, totp=TotpState(secret), recovery=tuple(recovery_hashes))
+        )
 
     def clear_totp(self, name: str) -> bool:
         return self._change(name, lambda r: replace(r, totp=None, recovery=()))

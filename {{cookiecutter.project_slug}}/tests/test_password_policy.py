@@ -37,7 +37,8 @@ def test_no_composition_rules():
 
 
 @pytest.mark.parametrize(
-    "password", ["password1234567", "Iloveyou1234567!", "qwertyuiop123456", "P@ssw0rd12345678", "!!dragon2024!!!!"]
+    "password",
+    ["password1234567", "Iloveyou1234567!", "qwertyuiop123456", "P@ssw0rd12345678", "!!dragon2024!!!!"],
 )
 def test_common_passwords_are_refused_even_padded(password):
     assert problem(password).startswith("This is a common password")

@@ -88,12 +88,16 @@ def test_changes_to_an_unknown_user_change_nothing(users):
 
 @pytest.mark.parametrize(
     "content",
-    ['{"alice": 5}', '{"alice": {"totp": {}}}', '{"alice": {"password": "x", "totp": {"secret": "S", "last_step": "1"}}}',
-     '["alice"]'],
+    [
+        '{"alice": 5}',
+        '{"alice": {"totp": {}}}',
+        '{"alice": {"password": "x", "totp": {"secret": "S", "last_step": "1"}}}',
+        '["alice"]',
+    ],
 )
 def test_a_malformed_file_is_refused_with_its_name(users, content):
     users.path.write_text(content)
-    with pytest.raises(UserError, match="users.json"):
+    with pytest.raises(UserError, match=r"users\.json"):
         users.records()
 
 

@@ -111,7 +111,9 @@ class LockoutPolicy:
     def for_unknown_client(self, account_failures: int, last_failure_at: float | None, now: float) -> Verdict:
         if account_failures >= self.lock_after_failures:
             return Verdict(allowed=False, retry_after=self.locked_retry_after_seconds, locked=True)
-        return self._wait(self.wait_seconds(account_failures, self.free_account_failures), last_failure_at, now)
+        return self._wait(
+            self.wait_seconds(account_failures, self.free_account_failures), last_failure_at, now
+        )
 
     def for_trusted_device(self, device_failures: int, last_failure_at: float | None, now: float) -> Verdict:
         """The account's count does not matter here: others' guessing cannot lock the owner out."""

@@ -45,7 +45,7 @@ def accepted_step(secret: str, code: str, *, last_step: int | None, now: float |
     code seen over someone's shoulder cannot be used again within its window.
     """
     digits = re.sub(r"[\s-]", "", code)
-    if not re.fullmatch(rf"\d{{{TOTP_DIGITS}}}", digits):
+    if not (len(digits) == TOTP_DIGITS and digits.isascii() and digits.isdigit()):
         return None
     try:
         step = _totp(secret).verify_and_get_timecode(digits, for_time=now, valid_window=CLOCK_DRIFT_STEPS)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from ..passwords import TokenRecord, UserError, UserRecord
 
-TOKEN_PREFIX = "dat_"  # "dash auth token": recognisable in logs and by secret scanners
+# "dash auth token": recognisable in logs and by secret scanners
+TOKEN_PREFIX = "dat_"  # noqa: S105 (a prefix, not a secret)
 TOKEN_BYTES = 32  # 256 bits
-TOKEN_PATTERN = re.compile(rf"{TOKEN_PREFIX}[A-Za-z0-9_-]{{43}}")
+TOKEN_PATTERN = re.compile(re.escape(TOKEN_PREFIX) + "[A-Za-z0-9_-]{43}")
 LABEL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # "Last used" is written to the users file at most this often per token.
 LAST_USED_RESOLUTION_SECONDS = 3600
