@@ -143,16 +143,18 @@ class UserRecord:
             return cls(password=value)
         if not isinstance(value, dict) or not isinstance(value.get("password"), str):
             raise ValueError("a user is a password hash or an object with a password")
-        totp = value.get("totp")
+        totp, recovery, tokens = value.get("totp"), value.get("recovery", []), value.get("tokens", {})
+        if not (isinstance(recovery, list) and isinstance(tokens, dict)):
+            raise ValueError("recovery is a list and tokens an object")
         return cls(
             password=value["password"],
             totp=TotpState(str(totp["secret"]), _step(totp.get("last_step"))) if totp else None,
-            recovery=tuple(str(code) for code in value.get("recovery", ())),
+            recovery=tuple(str(code) for code in recovery),
             tokens={
                 str(label): TokenRecord(
                     str(token["hash"]), int(token["created"]), _step(token.get("last_used"))
                 )
-                for label, token in value.get("tokens", {}).items()
+                for label, token in tokens.items()
             },
         )
 

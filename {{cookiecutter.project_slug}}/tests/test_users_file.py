@@ -101,18 +101,20 @@ def test_a_malformed_file_is_refused_with_its_name(users, content):
         users.records()
 
 
-def _add_tokens(path: str, worker: str, count: int) -> None:
+def _add_tokens(path: str, worker: str, count: int, start) -> None:
     users = UsersFile(path)
+    start.wait()  # both workers write at the same moment
     for n in range(count):
         users.add_token("alice", f"{worker}-{n}", TokenRecord(hash=f"{worker}{n}", created=n))
 
 
 def test_two_workers_writing_at_once_lose_no_change(users):
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_add_tokens, args=(str(users.path), name, 40)) for name in "ab"]
+    start = context.Barrier(2)
+    workers = [context.Process(target=_add_tokens, args=(str(users.path), name, 60, start)) for name in "ab"]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=120)
         assert worker.exitcode == 0
-    assert len(users.record("alice").tokens) == 80
+    assert len(users.record("alice").tokens) == 120
