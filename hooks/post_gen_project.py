@@ -5,6 +5,7 @@ Safe to run again (cruft/copier updates do): an existing .env or users file is n
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 AUTH = {{ cookiecutter.auth | tojson }}
@@ -22,6 +23,7 @@ def project_module(name: str):
     the project's dependencies are not installed yet."""
     spec = importlib.util.spec_from_file_location(name, PROJECT / "auth" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

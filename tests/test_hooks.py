@@ -70,8 +70,8 @@ def test_hook_prints_the_admin_password_once_and_it_works(tmp_path):
         [
             PYTHON,
             "-c",
-            "import sys; from auth.passwords import verify_password as v;"
-            "import json; print(v(sys.argv[1], json.load(open('users.json'))['admin']))",
+            "import sys; from auth.passwords import UsersFile, verify_password as v;"
+            "print(v(sys.argv[1], UsersFile('users.json').read()['admin']))",
             password,
         ],
         cwd=project,

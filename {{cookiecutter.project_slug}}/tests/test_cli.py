@@ -29,7 +29,7 @@ def test_add_prompts_without_echo(cli, settings):
 
 def test_bad_input_gets_a_message_not_a_trace(cli):
     short = cli.invoke(args=["users", "add", "erin", "--password-stdin"], input="short\n")
-    assert short.exit_code == 1 and "at least 12 characters" in short.output
+    assert short.exit_code == 1 and "at least 15 characters" in short.output
     bad_name = cli.invoke(args=["users", "add", "a b", "--password-stdin"], input="long-enough-pass\n")
     assert bad_name.exit_code == 1 and "username" in bad_name.output
     missing = cli.invoke(args=["users", "remove", "nobody"])
