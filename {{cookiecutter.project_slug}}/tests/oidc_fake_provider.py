@@ -257,7 +257,7 @@ class FakeProvider:
         }
         for name in drop:
             body.pop(name, None)
-        header = {"alg": "RS256", "kid": "fake-1", "typ": "logout+jwt"}
+        header = {"alg": "RS256", "kid": self.key.kid, "typ": "logout+jwt"}
         return jwt.encode(header, body, key or self.key)
 
     def user_of(self, request: Request) -> dict[str, Any] | None:
@@ -273,7 +273,8 @@ class FakeProvider:
         start = int(request.args.get("$skiptoken", "0"))
         page = {"value": self.graph_groups[start : start + self.graph_page_size]}
         if start + self.graph_page_size < len(self.graph_groups):
-            host = "http://elsewhere.invalid" if self.misbehave == "graph_next_link_elsewhere" else self.issuer
+            elsewhere = self.misbehave == "graph_next_link_elsewhere"
+            host = "http://elsewhere.invalid" if elsewhere else self.issuer
             page["@odata.nextLink"] = f"{host}{request.path}?$skiptoken={start + self.graph_page_size}"
         return _json(page)
 

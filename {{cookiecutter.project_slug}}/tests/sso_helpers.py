@@ -62,4 +62,5 @@ def sign_in_tokens(idp: FakeProvider) -> dict:
 
 def userinfo(idp: FakeProvider, access_token: str) -> requests.Response:
     """The provider's /userinfo called as the user, as app code would with ``access_token()``."""
-    return requests.get(f"{idp.issuer}/userinfo", headers={"Authorization": f"Bearer {access_token}"}, timeout=5)
+    headers = {"Authorization": f"Bearer {access_token}"}
+    return requests.get(f"{idp.issuer}/userinfo", headers=headers, timeout=5)

@@ -37,7 +37,7 @@ class Tokens:
     refresh_token: str | None = None
     id_token: str | None = None
     scope: str | None = None
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (a token type, not a secret)
 
     @classmethod
     def from_response(cls, response: Mapping[str, Any], now: float | None = None) -> Tokens:
