@@ -37,7 +37,7 @@ def revoke_tokens(tokens: Tokens, metadata: Mapping[str, Any], credentials: Clie
 def _revoke(endpoint: str, credentials: ClientCredentials, token: str, kind: str) -> bool:
     try:
         answer = credentials.post(endpoint, {"token": token, "token_type_hint": kind})
-    except (requests.RequestException, ValueError) as error:
+    except requests.RequestException as error:
         log.warning("revoking the %s failed: %s", kind, type(error).__name__)
         return False
     # RFC 7009 2.2: 200 also for a token that was already invalid.
