@@ -13,21 +13,30 @@ accepts any login and any non-empty password; the login becomes the ``sub``. Sel
 * consent page (same URL pattern, unless ``skip_consent=True``): ``input[name=prompt][value=consent]``
   identifies it, ``button[type=submit]`` confirms
 * RP-initiated logout (``end_session_endpoint``): the "sign out?" page submits itself, no click.
+
+Refresh tokens (rotated at each use), revocation, introspection and back-channel logout are on;
+``access_token_seconds`` shortens access tokens, :meth:`IdentityProvider.introspect` asks whether a
+token is still active and :meth:`IdentityProvider.backchannel_logout` ends a login's sessions as if
+the provider had, POSTing a logout token to ``backchannel_logout_uri``.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import tempfile
 import time
+from html import unescape
 from pathlib import Path
 from typing import Self
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -138,6 +147,9 @@ class IdentityProvider:
         startup_timeout: seconds to wait for the discovery document.
         log_path: file for the provider's stdout/stderr (default: a new temporary file, kept after stop()).
         idp_dir: folder with provider.mjs and package-lock.json.
+        access_token_seconds: access-token lifetime (Authlib treats a token as expired 60 s early,
+            so refresh tests want about 90).
+        backchannel_logout_uri: the app's back-channel logout URL, registered for the client.
 
     Attributes: issuer, client_id, client_secret, port, redirect_uris, post_logout_redirect_uris,
     users, claims_in_id_token, skip_consent, require_pkce, log_path, process, startup_seconds.
@@ -158,6 +170,8 @@ class IdentityProvider:
         startup_timeout: float = 20.0,
         log_path: str | os.PathLike | None = None,
         idp_dir: str | os.PathLike = IDP_DIR,
+        access_token_seconds: int = 600,
+        backchannel_logout_uri: str | None = None,
     ) -> None:
         if isinstance(redirect_uris, str) or isinstance(post_logout_redirect_uris, str):
             raise TypeError("redirect_uris and post_logout_redirect_uris must be lists of URLs")
@@ -172,6 +186,8 @@ class IdentityProvider:
         self.claims_in_id_token = claims_in_id_token
         self.skip_consent = skip_consent
         self.require_pkce = require_pkce
+        self.access_token_seconds = access_token_seconds
+        self.backchannel_logout_uri = backchannel_logout_uri
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.port: int | None = port
@@ -205,6 +221,8 @@ class IdentityProvider:
             IDP_SKIP_CONSENT="1" if self.skip_consent else "0",
             IDP_REQUIRE_PKCE="1" if self.require_pkce else "0",
             IDP_EXIT_ON_STDIN_EOF="1",  # no orphaned provider if the test process dies
+            IDP_ACCESS_TOKEN_SECONDS=str(self.access_token_seconds),
+            IDP_BACKCHANNEL_LOGOUT_URI=self.backchannel_logout_uri or "",
         )
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="idp-", suffix=".log")
@@ -297,6 +315,73 @@ class IdentityProvider:
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
+
+    def _client_post(self, path: str, form: dict[str, str]) -> requests.Response:
+        return requests.post(
+            f"{self.issuer}{path}", data=form, auth=(self.client_id, self.client_secret), timeout=10
+        )
+
+    def introspect(self, token: str) -> dict:
+        """RFC 7662 introspection as the client: ``{"active": False}`` for a revoked or expired token."""
+        answer = self._client_post("/token/introspection", {"token": token})
+        answer.raise_for_status()
+        return answer.json()
+
+    def refresh(self, refresh_token: str) -> requests.Response:
+        """The refresh grant, as the app's client would send it."""
+        return self._client_post("/token", {"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def backchannel_logout(self, login: str) -> dict:
+        """End every session ``login`` signed in with: one logout token each to the back-channel URI.
+
+        Returns ``{"sent": n, "failed": [reasons]}``.
+        """
+        answer = self._client_post("/test/backchannel-logout", {"login": login})
+        answer.raise_for_status()
+        return answer.json()
+
+    def sign_in_without_browser(self, login: str, scope: str = "openid email profile") -> dict:
+        """The code flow with PKCE through the dev login (and consent) pages, with plain HTTP requests.
+
+        Returns the token response (access_token, refresh_token, id_token, expires_in, ...). For
+        testing the provider side alone: the redirect URI is never visited.
+        """
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+        redirect_uri = self.redirect_uris[0]
+        query = {
+            "client_id": self.client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": challenge.decode(),
+            "code_challenge_method": "S256",
+        }
+        browser = requests.Session()
+        answer = browser.get(f"{self.issuer}/auth?{urlencode(query)}", allow_redirects=False, timeout=10)
+        for _step in range(10):
+            if answer.is_redirect:
+                location = urljoin(answer.url, answer.headers["Location"])
+                if location.startswith(redirect_uri):
+                    code = parse_qs(urlsplit(location).query)["code"][0]
+                    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+                    tokens = self._client_post("/token", {**form, "code_verifier": verifier})
+                    tokens.raise_for_status()
+                    return tokens.json()
+                answer = browser.get(location, allow_redirects=False, timeout=10)
+                continue
+            action = re.search(r'<form[^>]*action="([^"]+)"', answer.text)
+            if answer.status_code != 200 or action is None:
+                break
+            if 'name="login"' in answer.text:
+                form = {"prompt": "login", "login": login, "password": "any-password"}
+            else:
+                form = {"prompt": "consent"}
+            target = urljoin(answer.url, unescape(action.group(1)))
+            answer = browser.post(target, data=form, allow_redirects=False, timeout=10)
+        raise RuntimeError(f"sign-in at the provider did not finish: HTTP {answer.status_code}\n{self.log()}")
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

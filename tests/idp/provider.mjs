@@ -19,6 +19,15 @@
 //   IDP_SKIP_CONSENT=1             grant every requested scope without showing the consent page
 //   IDP_REQUIRE_PKCE=0             do not require PKCE (default: required, S256 only)
 //   IDP_EXIT_ON_STDIN_EOF=1        exit when stdin closes (the parent test process went away)
+//   IDP_ACCESS_TOKEN_SECONDS       access-token lifetime (default 600); refresh tests use about 90
+//   IDP_BACKCHANNEL_LOGOUT_URI     the client's back-channel logout URL (logout tokens carry sid)
+//
+// Refresh tokens: issued to the client whenever it may use the refresh_token grant, with or without
+// offline_access (as Keycloak does), and rotated at each use. Revocation (/token/revocation),
+// introspection (/token/introspection) and back-channel logout are on.
+// Test-only: POST /test/backchannel-logout (client_secret_basic, form login=<login>) sends a logout
+// token for each session that login has signed in with, as if the provider had ended them; it
+// answers {"sent": n, "failed": [reasons]} (the app answering other than 200 is a failure).
 //
 // Dev login page (/interaction/<uid>): any login and any non-empty password are accepted; the login
 // becomes the "sub". Consent page: input[name=prompt][value=consent] + button[type=submit].
@@ -41,6 +50,8 @@ const SKIP_CONSENT = env.IDP_SKIP_CONSENT === '1';
 const REQUIRE_PKCE = env.IDP_REQUIRE_PKCE !== '0';
 const USERS = env.IDP_USERS_JSON ? JSON.parse(env.IDP_USERS_JSON) : {};
 const SCOPES = ['openid', 'email', 'profile', 'groups', 'offline_access'];
+const ACCESS_TOKEN_SECONDS = Number.parseInt(env.IDP_ACCESS_TOKEN_SECONDS || '600', 10);
+const BACKCHANNEL_LOGOUT_URI = env.IDP_BACKCHANNEL_LOGOUT_URI || '';
 
 if (!REDIRECT_URIS.length) {
   console.error('IDP_REDIRECT_URIS is required (comma-separated list of the app\'s callback URLs)');
@@ -103,6 +114,10 @@ const configuration = {
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
+    ...(BACKCHANNEL_LOGOUT_URI ? {
+      backchannel_logout_uri: BACKCHANNEL_LOGOUT_URI,
+      backchannel_logout_session_required: true,
+    } : {}),
   }],
   jwks: { keys: [signingKey] },
   // scope -> claims it releases
@@ -127,7 +142,16 @@ const configuration = {
     devInteractions: { enabled: true }, // built-in "any login" form + consent page
     rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     revocation: { enabled: true },
+    introspection: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
+  async issueRefreshToken(ctx, client) {
+    return client.grantTypeAllowed('refresh_token');
+  },
+  rotateRefreshToken: true,
+  // The library refuses outgoing requests to special-use addresses (SSRF protection), loopback
+  // included; the app under test listens on loopback, so its dispatcher is dropped here.
+  fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
   ...(SKIP_CONSENT ? {
     // First-party app behaviour: grant every scope on first use, so no consent page is shown.
     async loadExistingGrant(ctx) {
@@ -144,7 +168,7 @@ const configuration = {
     },
   } : {}),
   ttl: {
-    AccessToken: 600,
+    AccessToken: ACCESS_TOKEN_SECONDS,
     IdToken: 600,
     AuthorizationCode: 60,
     Interaction: 600,
@@ -166,11 +190,49 @@ server.listen(PORT, HOST, () => {
   const issuer = `http://${HOST}:${server.address().port}`;
   const provider = new Provider(issuer, configuration);
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error',
-    'userinfo.error', 'revocation.error']) {
+    'userinfo.error', 'revocation.error', 'introspection.error', 'backchannel.error']) {
     provider.on(event, (ctx, err) => {
       console.error(`IDP ${event}: ${err.message} ${err.error_description || ''}`.trim());
     });
   }
+  provider.on('backchannel.success', (ctx, client, accountId, sid) => {
+    console.log(`IDP backchannel.success ${accountId} ${sid}`);
+  });
+  // Which sessions each login signed in with (for the test-only back-channel logout below).
+  const sessionsOf = new Map();
+  provider.on('authorization.success', (ctx) => {
+    const { session, client } = ctx.oidc;
+    const sid = session?.accountId && client ? session.sidFor(client.clientId) : undefined;
+    if (sid) {
+      const sids = sessionsOf.get(session.accountId) || new Set();
+      sessionsOf.set(session.accountId, sids.add(sid));
+    }
+  });
+  const clientBasic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== '/test/backchannel-logout' || ctx.method !== 'POST') {
+      await next();
+      return;
+    }
+    if (ctx.get('authorization') !== clientBasic) {
+      ctx.status = 401;
+      return;
+    }
+    const raw = await new Promise((resolve) => {
+      let body = '';
+      ctx.req.on('data', (chunk) => { body += chunk; });
+      ctx.req.on('end', () => resolve(body));
+    });
+    const login = new URLSearchParams(raw).get('login') || '';
+    const client = await provider.Client.find(CLIENT_ID);
+    const sids = [...(sessionsOf.get(login) || [])];
+    const results = await Promise.allSettled(sids.map((sid) => client.backchannelLogout(login, sid)));
+    sessionsOf.delete(login);
+    ctx.body = {
+      sent: results.filter((result) => result.status === 'fulfilled').length,
+      failed: results.filter((result) => result.status === 'rejected').map((result) => result.reason.message),
+    };
+  });
   // The dev login/consent pages import Google Fonts and browsers ask for /favicon.ico: both only add
   // console errors on a closed network, which would get in the way of "no console errors" assertions.
   provider.use(async (ctx, next) => {
