@@ -23,6 +23,7 @@ from .groups import GroupsFile
 from .guard import RequestGuard
 from .identity import EXTENSION, SESSION_KEY, User
 from .pages import protect_pages
+from .prefix import UnderPrefix, stripped_prefix
 from .responses import install_error_pages
 from .sessions import session_interface
 from .settings import ConfigurationError, Settings
@@ -68,6 +69,7 @@ class Auth:
             self._load_files()
             self.store = open_store(self.settings.redis_url, self.settings.instance)
             server.session_interface = session_interface(self.settings, server)
+            public_prefix = stripped_prefix(app)
         except ConfigurationError as error:
             print(f"Cannot start: {error}", file=sys.stderr)
             raise
@@ -91,13 +93,15 @@ class Auth:
         # the index page's config, as a "validation layout", for everyone to read.
         app.config.suppress_callback_exceptions = True
 
+        if public_prefix:
+            server.wsgi_app = UnderPrefix(server.wsgi_app, public_prefix)
         if self.settings.proxy_hops:
+            # No X-Forwarded-Prefix: the public prefix is configured (see prefix.py).
             server.wsgi_app = ProxyFix(
                 server.wsgi_app,
                 x_for=self.settings.proxy_hops,
                 x_proto=self.settings.proxy_hops,
                 x_host=self.settings.proxy_hops,
-                x_prefix=self.settings.proxy_hops,
             )
         server.extensions[EXTENSION] = self
         # Under the app's url_base_pathname, like Dash's own routes: /login becomes /<prefix>/login.

@@ -144,7 +144,8 @@ class RequestGuard:
         if endpoint is None:
             return public  # no such route: Flask answers 404 or 405
         if endpoint in self.page_endpoints:
-            page, _ = _path_to_page(self.app.strip_relative_path(request.path))
+            # The public path: under the prefix a proxy may have stripped (prefix.py).
+            page, _ = _path_to_page(self.app.strip_relative_path(request.script_root + request.path))
             return access_of(page) if page else self.shell_access()
         if endpoint in self.shell_endpoints:
             return self.shell_access()
