@@ -42,7 +42,7 @@ CHROMIUM_ARGS = (
 )
 
 
-def new_chrome() -> WebDriver:
+def new_chrome(*extra_args: str) -> WebDriver:
     """A fresh headless Chromium with empty cookie jars, keeping its console log for the checks."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
@@ -53,7 +53,7 @@ def new_chrome() -> WebDriver:
         )
     options = Options()
     options.binary_location = browser
-    for arg in CHROMIUM_ARGS:
+    for arg in (*CHROMIUM_ARGS, *extra_args):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     chrome = webdriver.Chrome(service=Service(driver), options=options)

@@ -13,6 +13,8 @@ accepts any login and any non-empty password; the login becomes the ``sub``. Sel
 * consent page (same URL pattern, unless ``skip_consent=True``): ``input[name=prompt][value=consent]``
   identifies it, ``button[type=submit]`` confirms
 * RP-initiated logout (``end_session_endpoint``): the "sign out?" page submits itself, no click.
+
+:func:`sign_in_with_provider` goes through the login form with ``requests``, without a browser.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -301,3 +304,21 @@ class IdentityProvider:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<IdentityProvider {self.issuer or '(not started)'} {state}>"
+
+
+def sign_in_with_provider(browser: requests.Session, start: str, login: str) -> str:
+    """Through the real provider's own forms from the app's ``start`` URL (``.../oidc/generic/login``);
+    returns the callback URL the provider sends the browser back to."""
+    at_provider = browser.get(start, allow_redirects=False).headers["Location"]
+    page = browser.get(at_provider)
+    action = re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1)
+    answer = browser.post(
+        requests.compat.urljoin(page.url, action),
+        data={"prompt": "login", "login": login, "password": "any"},
+        allow_redirects=False,
+    )
+    while "/oidc/generic/callback" not in answer.headers.get("Location", ""):
+        answer = browser.get(
+            requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False
+        )
+    return answer.headers["Location"]
