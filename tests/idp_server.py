@@ -55,39 +55,44 @@ DEFAULT_USERS: dict[str, dict] = {
 }
 
 
-def _installed_version(idp_dir: Path) -> str | None:
+def _installed_version(idp_dir: Path, package: str = "oidc-provider") -> str | None:
     try:
-        meta = json.loads((idp_dir / "node_modules" / "oidc-provider" / "package.json").read_text())
+        meta = json.loads((idp_dir / "node_modules" / package / "package.json").read_text())
     except (OSError, ValueError):
         return None
     return meta.get("version")
 
 
-def _pinned_version(idp_dir: Path) -> str | None:
+def _pinned_versions(idp_dir: Path) -> dict[str, str]:
     try:
         meta = json.loads((idp_dir / "package.json").read_text())
     except (OSError, ValueError):
-        return None
-    return meta.get("dependencies", {}).get("oidc-provider")
+        return {}
+    return meta.get("dependencies", {})
+
+
+def _all_installed(idp_dir: Path) -> bool:
+    """Every package of package.json (the provider, axe-core) at its pinned version."""
+    pinned = _pinned_versions(idp_dir)
+    return bool(pinned) and all(_installed_version(idp_dir, name) == v for name, v in pinned.items())
 
 
 def ensure_node_modules(idp_dir: Path = IDP_DIR, timeout: float = 300.0) -> None:
-    """Run ``npm ci`` in *idp_dir* unless the pinned oidc-provider is already installed.
+    """Run ``npm ci`` in *idp_dir* unless its pinned packages are already installed.
 
     Raises RuntimeError when node or npm is missing or ``npm ci`` fails.
     """
     idp_dir = Path(idp_dir)
     if not shutil.which("node"):
         raise RuntimeError("node is not installed (Node.js >= 20 is needed for the test OpenID provider)")
-    pinned = _pinned_version(idp_dir)
-    if pinned is not None and _installed_version(idp_dir) == pinned:
+    if _all_installed(idp_dir):
         return
     npm = shutil.which("npm")
     if not npm:
         raise RuntimeError(f"npm is not installed; it is needed to run `npm ci` in {idp_dir}")
     lock = _lock(idp_dir)
     try:
-        if pinned is not None and _installed_version(idp_dir) == pinned:  # another process did it
+        if _all_installed(idp_dir):  # another process did it
             return
         proc = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"],
