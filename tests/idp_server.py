@@ -289,6 +289,15 @@ class IdentityProvider:
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def generic_settings(self) -> dict[str, str]:
+        """What an app's .env says to use this provider as its ``generic`` one."""
+        return {
+            "OIDC_PROVIDERS": "generic",
+            "OIDC_GENERIC_CLIENT_ID": self.client_id,
+            "OIDC_GENERIC_CLIENT_SECRET": self.client_secret,
+            "OIDC_GENERIC_ISSUER": self.issuer,
+        }
+
     @property
     def discovery_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"

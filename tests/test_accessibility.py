@@ -14,7 +14,6 @@ import pytest
 from browser import (
     assert_accessible,
     element,
-    new_chrome,
     press,
     tab_to,
     wait_for_text,
@@ -44,13 +43,6 @@ def app_url(baked, tmp_path_factory):
         add_user(project, name, password, env)
     with AppServer(project, env, workers=1) as server:
         yield f"http://localhost:{server.port}"
-
-
-@pytest.fixture
-def chrome():
-    driver = new_chrome()
-    yield driver
-    driver.quit()
 
 
 def sign_in_with_keyboard(chrome, app_url: str, name: str) -> None:

@@ -63,10 +63,7 @@ def proxied(baked, tmp_path_factory):
     env = {
         "SECRET_KEY": strong_key(),
         "AUTH_METHODS": "both",
-        "OIDC_PROVIDERS": "generic",
-        "OIDC_GENERIC_CLIENT_ID": idp.client_id,
-        "OIDC_GENERIC_CLIENT_SECRET": idp.client_secret,
-        "OIDC_GENERIC_ISSUER": idp.issuer,
+        **idp.generic_settings(),
         "TRUSTED_PROXY_HOPS": "1",
         "DASH_REQUESTS_PATHNAME_PREFIX": f"{PREFIX}/",
     }

@@ -55,10 +55,7 @@ def deployment(baked, tmp_path_factory):
         env = {
             "SECRET_KEY": strong_key(),
             "AUTH_METHODS": "both",
-            "OIDC_PROVIDERS": "generic",
-            "OIDC_GENERIC_CLIENT_ID": idp.client_id,
-            "OIDC_GENERIC_CLIENT_SECRET": idp.client_secret,
-            "OIDC_GENERIC_ISSUER": idp.issuer,
+            **idp.generic_settings(),
             "REDIS_URL": redis.url,
         }
         hosts = []
