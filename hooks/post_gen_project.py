@@ -40,7 +40,7 @@ def remove(*relative_paths: str) -> None:
 def remove_unchosen_files() -> None:
     if not OIDC:
         remove("docs/providers", "sign_in.py", "tests/oidc_fake_provider.py", "tests/test_oidc.py")
-        remove("auth/sso_tokens", "tests/sso_helpers.py", "tests/test_sso_tokens.py")
+        remove("tests/sso_helpers.py", "tests/test_sso_tokens.py")
         remove("tests/test_sso_logout.py", "tests/test_sso_groups.py")
     else:
         remove(*(f"docs/providers/{name}.md" for name in ALL_PROVIDERS if name not in PROVIDERS))

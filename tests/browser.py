@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from selenium import webdriver
@@ -19,7 +20,9 @@ from selenium.common.exceptions import (
 )
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,6 +30,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 T = TypeVar("T")
 
 TIMEOUT = 15  # seconds for a page, a redirect or a callback's answer to show up
+
+# axe-core, from the npm package installed beside the test provider (tests/idp, `npm ci`).
+AXE = Path(__file__).resolve().parent / "idp" / "node_modules" / "axe-core" / "axe.min.js"
+# What fails a page: axe's two worst impact levels ("minor" and "moderate" are reported by axe too).
+BLOCKING_IMPACTS = ("serious", "critical")
+# Tabs tried before a control counts as out of the keyboard's reach.
+MAX_TABS = 40
 
 CHROMIUM_ARGS = (
     "--headless=new",  # no display on CI: without it Chromium hangs, then fails
@@ -42,7 +52,7 @@ CHROMIUM_ARGS = (
 )
 
 
-def new_chrome() -> WebDriver:
+def new_chrome(*extra_args: str) -> WebDriver:
     """A fresh headless Chromium with empty cookie jars, keeping its console log for the checks."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
@@ -53,7 +63,7 @@ def new_chrome() -> WebDriver:
         )
     options = Options()
     options.binary_location = browser
-    for arg in CHROMIUM_ARGS:
+    for arg in (*CHROMIUM_ARGS, *extra_args):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     chrome = webdriver.Chrome(service=Service(driver), options=options)
@@ -188,3 +198,44 @@ def _wait_until_left(driver: WebDriver, url: str) -> str:
     node can answer "does not belong to the document" rather than "stale".
     """
     return until(driver, lambda d: d.current_url, lambda current: current != url, f"stuck at {url}")
+
+
+def assert_accessible(driver: WebDriver, page_name: str) -> None:
+    """Run axe-core on the page as it is now; fail on any serious or critical violation.
+
+    Wait for the page's own content first: a Dash page checked before it rendered proves nothing.
+    """
+    if not AXE.is_file():
+        raise RuntimeError(f"axe-core is missing at {AXE}: run `npm ci` in {AXE.parents[2]}")
+    driver.execute_script(AXE.read_text())
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(result => done(result.violations), error => done([{id: 'axe-error', impact: 'critical',"
+        " help: String(error), nodes: []}]));"
+    )
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"{page_name} ({driver.current_url}) is not accessible:\n" + "\n".join(
+        f"- {v['impact']} {v['id']}: {v['help']}; " + "; ".join(node["html"][:160] for node in v["nodes"][:3])
+        for v in blocking
+    )
+
+
+def tab_to(driver: WebDriver, css: str) -> WebElement:
+    """Press Tab until the control ``css`` has the focus, as a keyboard user would; it must show it."""
+    target = element(driver, css)
+    for _ in range(MAX_TABS):
+        press(driver, Keys.TAB)
+        focused = driver.switch_to.active_element
+        if focused == target:
+            outline = driver.execute_script(
+                "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth];", focused
+            )
+            assert outline[0] != "none" and outline[1] != "0px", f"{css} has the focus but does not show it"
+            return focused
+    raise AssertionError(f"{MAX_TABS} presses of Tab never reached {css} at {driver.current_url}")
+
+
+def press(driver: WebDriver, *keys: str) -> None:
+    """Keys typed into whatever has the focus, no element picked by the test."""
+    ActionChains(driver).send_keys(*keys).perform()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from browser import new_chrome
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,14 @@ def baked(cookies_session):
         return results[name]
 
     return get
+
+
+@pytest.fixture
+def chrome():
+    """A fresh headless Chromium per test, so that no session (the app's or the provider's) leaks."""
+    driver = new_chrome()
+    yield driver
+    driver.quit()
 
 
 def run(command, cwd, timeout=600, env=None, check=True):

@@ -18,6 +18,8 @@ Refresh tokens (rotated at each use), revocation, introspection and back-channel
 ``access_token_seconds`` shortens access tokens, :meth:`IdentityProvider.introspect` asks whether a
 token is still active and :meth:`IdentityProvider.backchannel_logout` ends a login's sessions as if
 the provider had, POSTing a logout token to ``backchannel_logout_uri``.
+
+:func:`sign_in_with_provider` goes through the login form with ``requests``, without a browser.
 """
 
 from __future__ import annotations
@@ -61,39 +63,44 @@ DEFAULT_USERS: dict[str, dict] = {
 }
 
 
-def _installed_version(idp_dir: Path) -> str | None:
+def _installed_version(idp_dir: Path, package: str = "oidc-provider") -> str | None:
     try:
-        meta = json.loads((idp_dir / "node_modules" / "oidc-provider" / "package.json").read_text())
+        meta = json.loads((idp_dir / "node_modules" / package / "package.json").read_text())
     except (OSError, ValueError):
         return None
     return meta.get("version")
 
 
-def _pinned_version(idp_dir: Path) -> str | None:
+def _pinned_versions(idp_dir: Path) -> dict[str, str]:
     try:
         meta = json.loads((idp_dir / "package.json").read_text())
     except (OSError, ValueError):
-        return None
-    return meta.get("dependencies", {}).get("oidc-provider")
+        return {}
+    return meta.get("dependencies", {})
+
+
+def _all_installed(idp_dir: Path) -> bool:
+    """Every package of package.json (the provider, axe-core) at its pinned version."""
+    pinned = _pinned_versions(idp_dir)
+    return bool(pinned) and all(_installed_version(idp_dir, name) == v for name, v in pinned.items())
 
 
 def ensure_node_modules(idp_dir: Path = IDP_DIR, timeout: float = 300.0) -> None:
-    """Run ``npm ci`` in *idp_dir* unless the pinned oidc-provider is already installed.
+    """Run ``npm ci`` in *idp_dir* unless its pinned packages are already installed.
 
     Raises RuntimeError when node or npm is missing or ``npm ci`` fails.
     """
     idp_dir = Path(idp_dir)
     if not shutil.which("node"):
         raise RuntimeError("node is not installed (Node.js >= 20 is needed for the test OpenID provider)")
-    pinned = _pinned_version(idp_dir)
-    if pinned is not None and _installed_version(idp_dir) == pinned:
+    if _all_installed(idp_dir):
         return
     npm = shutil.which("npm")
     if not npm:
         raise RuntimeError(f"npm is not installed; it is needed to run `npm ci` in {idp_dir}")
     lock = _lock(idp_dir)
     try:
-        if pinned is not None and _installed_version(idp_dir) == pinned:  # another process did it
+        if _all_installed(idp_dir):  # another process did it
             return
         proc = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"],
@@ -299,6 +306,15 @@ class IdentityProvider:
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def generic_settings(self) -> dict[str, str]:
+        """What an app's .env says to use this provider as its ``generic`` one."""
+        return {
+            "OIDC_PROVIDERS": "generic",
+            "OIDC_GENERIC_CLIENT_ID": self.client_id,
+            "OIDC_GENERIC_CLIENT_SECRET": self.client_secret,
+            "OIDC_GENERIC_ISSUER": self.issuer,
+        }
+
     @property
     def discovery_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
@@ -386,3 +402,21 @@ class IdentityProvider:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<IdentityProvider {self.issuer or '(not started)'} {state}>"
+
+
+def sign_in_with_provider(browser: requests.Session, start: str, login: str) -> str:
+    """Through the real provider's own forms from the app's ``start`` URL (``.../oidc/generic/login``);
+    returns the callback URL the provider sends the browser back to."""
+    at_provider = browser.get(start, allow_redirects=False).headers["Location"]
+    page = browser.get(at_provider)
+    action = re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1)
+    answer = browser.post(
+        requests.compat.urljoin(page.url, action),
+        data={"prompt": "login", "login": login, "password": "any"},
+        allow_redirects=False,
+    )
+    while "/oidc/generic/callback" not in answer.headers.get("Location", ""):
+        answer = browser.get(
+            requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False
+        )
+    return answer.headers["Location"]

@@ -1,8 +1,9 @@
-"""Real servers for the template's tests: a baked app under gunicorn, and Redis, on loopback."""
+"""Real servers for the template's tests on loopback: a baked app under gunicorn, Redis, nginx with TLS."""
 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import re
 import secrets
@@ -11,9 +12,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 HOST = "127.0.0.1"
 
@@ -24,13 +30,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen, log: Path, timeout: float = 30, verify: bool | str = True
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{process.args} exited with {process.returncode}:\n{log.read_text()[-4000:]}")
         try:
-            if requests.get(url, timeout=1).status_code < 500:
+            if requests.get(url, timeout=1, verify=verify).status_code < 500:
                 return
         except requests.RequestException:
             pass
@@ -174,6 +182,106 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not start:\n{self.log.read_text()}")
 
     def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        stop(self.process)
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for localhost and 127.0.0.1, its own issuer: (cert.pem, key.pem).
+
+    Clients trust exactly this file (``requests.get(..., verify=cert)``), nothing else.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class NginxProxy:
+    """Debian's nginx running a project's ``deploy/nginx.conf`` on loopback ports with a test certificate.
+
+    Only what ties the example to a real machine is replaced (ports, certificate paths, the app's
+    address); every proxy directive is the shipped one. ``https_port`` and ``http_port`` are public.
+    """
+
+    def __init__(self, site_conf: Path, app_port: int, folder: Path, https_port: int | None = None):
+        binary = shutil.which("nginx") or next(
+            (path for path in ("/usr/sbin/nginx", "/sbin/nginx") if os.access(path, os.X_OK)), None
+        )
+        if binary is None:
+            raise RuntimeError("nginx is missing (Debian: apt-get install nginx)")
+        self.https_port = https_port or free_port()
+        self.http_port = free_port()
+        self.folder = folder
+        self.cert, key = self_signed_certificate(folder)
+        site = site_conf.read_text()
+        for example, here in (
+            ("listen 443 ssl;", f"listen {HOST}:{self.https_port} ssl;"),
+            ("listen 80;", f"listen {HOST}:{self.http_port};"),
+            ("/etc/ssl/certs/dash.example.com.pem", str(self.cert)),
+            ("/etc/ssl/private/dash.example.com.key", str(key)),
+            ("http://127.0.0.1:8050/", f"http://{HOST}:{app_port}/"),
+        ):
+            if example not in site:
+                raise AssertionError(f"{site_conf} no longer says {example!r}: update NginxProxy")
+            site = site.replace(example, here)
+        (folder / "site.conf").write_text(site)
+        (folder / "nginx.conf").write_text(self._main_conf())
+        self.log = folder / "error.log"
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [binary, "-e", str(self.log), "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until_up(f"https://localhost:{self.https_port}/", self.process, self.log, verify=str(self.cert))
+
+    def _main_conf(self) -> str:
+        temp = "\n".join(
+            f"    {kind}_temp_path {self.folder / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        # Workers run as the user starting the test (root in CI), so they can write the temp folders.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        return (
+            f"{user}daemon off;\nworker_processes 1;\npid {self.folder / 'nginx.pid'};\n"
+            "events { worker_connections 128; }\n"
+            f"http {{\n    access_log {self.folder / 'access.log'};\n{temp}\n"
+            f"    include {self.folder / 'site.conf'};\n}}\n"
+        )
+
+    def url(self, path: str = "/") -> str:
+        """A public address, as people type it."""
+        return f"https://localhost:{self.https_port}{path}"
+
+    def __enter__(self) -> NginxProxy:
         return self
 
     def __exit__(self, *_exc) -> None:

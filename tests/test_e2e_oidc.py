@@ -23,7 +23,6 @@ from browser import (
     choose,
     console_errors,
     element,
-    new_chrome,
     sign_in_at_provider,
     text_of,
     texts,
@@ -150,14 +149,6 @@ def stacks(baked, tmp_path_factory):
 def stack(request, stacks) -> Stack:
     """The provider puts the claims only in /userinfo: its default, and the spec's."""
     return stacks.get(request.param)
-
-
-@pytest.fixture
-def chrome():
-    """A fresh browser per test, so that no session (the app's or the provider's) leaks."""
-    driver = new_chrome()
-    yield driver
-    driver.quit()
 
 
 # Steps ----------------------------------------------------------------------------------------

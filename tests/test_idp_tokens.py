@@ -97,7 +97,7 @@ def generated_validator(project):
     """The generated project's validator, imported from a bake without leaving its ``auth`` behind."""
     sys.path.insert(0, str(project))
     try:
-        from auth.sso_tokens import backchannel
+        from auth.sso import backchannel
     finally:
         sys.path.pop(0)
         for name in [name for name in sys.modules if name == "auth" or name.startswith("auth.")]:

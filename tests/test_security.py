@@ -21,7 +21,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from idp_server import IdentityProvider
+from idp_server import IdentityProvider, sign_in_with_provider
 from servers import AppServer, RedisServer, add_user, free_port, strong_key
 
 PASSWORDS = {"alice": "alice-password-1234", "root": "root-password-12345", "target": "target-password-123"}
@@ -55,10 +55,7 @@ def deployment(baked, tmp_path_factory):
         env = {
             "SECRET_KEY": strong_key(),
             "AUTH_METHODS": "both",
-            "OIDC_PROVIDERS": "generic",
-            "OIDC_GENERIC_CLIENT_ID": idp.client_id,
-            "OIDC_GENERIC_CLIENT_SECRET": idp.client_secret,
-            "OIDC_GENERIC_ISSUER": idp.issuer,
+            **idp.generic_settings(),
             "REDIS_URL": redis.url,
         }
         hosts = []
@@ -163,23 +160,6 @@ def chart_callback(browser: requests.Session, base: str, extra_inputs=()) -> req
         "state": [],
     }
     return browser.post(f"{base}/_dash-update-component", json=body)
-
-
-def sign_in_with_provider(browser: requests.Session, start: str, login: str) -> str:
-    """Through the real provider's own forms; returns the callback URL it sends the browser to."""
-    at_provider = browser.get(start, allow_redirects=False).headers["Location"]
-    page = browser.get(at_provider)
-    action = re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1)
-    answer = browser.post(
-        requests.compat.urljoin(page.url, action),
-        data={"prompt": "login", "login": login, "password": "any"},
-        allow_redirects=False,
-    )
-    while "/oidc/generic/callback" not in answer.headers.get("Location", ""):
-        answer = browser.get(
-            requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False
-        )
-    return answer.headers["Location"]
 
 
 # Sessions and keys -------------------------------------------------------------

@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None, on_sign_in=sign_in.extra_groups
     """Build the app; ``settings`` default to the environment and .env; ``on_sign_in``: see sign_in.py."""
 {%- endif %}
     app = dash.Dash(__name__, use_pages=True, title=APP_NAME, update_title=None)
+    # The page's language, for screen readers and translation (Dash's page names none).
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     app.layout = layout.shell
     Auth(
         app,

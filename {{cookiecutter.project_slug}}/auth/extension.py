@@ -21,6 +21,7 @@ from . import audit, compat
 from .basic import Passwords
 from .sessions import Sessions
 from .settings import Settings
+from .web.prefix import UnderPrefix, stripped_prefix
 from .store import open_store
 from .throttle import Throttle
 from .users import Directory, FileDirectory
@@ -107,9 +108,13 @@ class Auth:
         # Without this, Dash puts every page's layout (restricted ones too) into
         # the index page's config, as a "validation layout", for everyone to read.
         app.config.suppress_callback_exceptions = True
+        public_prefix = stripped_prefix(app)
+        if public_prefix:
+            server.wsgi_app = UnderPrefix(server.wsgi_app, public_prefix)
         if settings.proxy_hops:
+            # No X-Forwarded-Prefix: the public prefix is configured (see prefix.py).
             hops = settings.proxy_hops
-            server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+            server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
         # Under the app's url_base_pathname, like Dash's own routes: /login becomes /<prefix>/login.
         url_prefix = app.config.routes_pathname_prefix.rstrip("/") or None
         server.register_blueprint(views.bp, url_prefix=url_prefix)

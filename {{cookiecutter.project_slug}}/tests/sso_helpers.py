@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from oidc_fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
-from auth.sso_tokens.credentials import ClientCredentials
-from auth.sso_tokens.refresh import TokenEndpoint
+from auth.sso.credentials import ClientCredentials
+from auth.sso.refresh import TokenEndpoint
 from auth.store import SQLiteStore
 
 CREDENTIALS = ClientCredentials(CLIENT_ID, CLIENT_SECRET, timeout=2)

@@ -333,14 +333,19 @@ def test_microsoft_multi_tenant_issuer_is_checked_against_the_tokens_tenant(file
         assert client.get(path_of(callback), headers=HTML).status_code == status
 
 
-def test_single_sign_on_under_a_path_prefix(monkeypatch, files, idp):
-    monkeypatch.setenv("DASH_URL_BASE_PATHNAME", "/reports/")
+# Served at /reports/ itself, or behind a proxy that strips /reports before passing the request on.
+@pytest.mark.parametrize(
+    ("setting", "served_at"), [("DASH_URL_BASE_PATHNAME", "/reports"), ("DASH_REQUESTS_PATHNAME_PREFIX", "")]
+)
+def test_single_sign_on_under_a_path_prefix(monkeypatch, files, idp, setting, served_at):
+    monkeypatch.setenv(setting, "/reports/")
     client = oidc_app(files, idp.issuer).server.test_client()
-    authorize = client.get("/reports/oidc/generic/login?next=/reports/dashboard").headers["Location"]
+    authorize = client.get(f"{served_at}/oidc/generic/login?next=/reports/dashboard").headers["Location"]
     query = parse_qs(urlsplit(authorize).query)
     assert query["redirect_uri"] == ["http://localhost/reports/oidc/generic/callback"]
-    assert client.get(path_of(at_provider(authorize))).headers["Location"] == "/reports/dashboard"
-    logout = parse_qs(urlsplit(client.post("/reports/logout").headers["Location"]).query)
+    callback = served_at + path_of(at_provider(authorize)).removeprefix("/reports")
+    assert client.get(callback).headers["Location"] == "/reports/dashboard"
+    logout = parse_qs(urlsplit(client.post(f"{served_at}/logout").headers["Location"]).query)
     assert logout["post_logout_redirect_uri"] == ["http://localhost/reports/"]
 
 

@@ -9,7 +9,7 @@ from joserfc import jwt
 from oidc_fake_provider import FakeProvider
 from sso_helpers import sign_in_tokens
 
-from auth.sso_tokens.graph import ApiError, Group, fetch_paged, has_group_overage, transitive_groups
+from auth.sso.graph import ApiError, Group, fetch_paged, has_group_overage, transitive_groups
 
 MEMBERSHIPS = [
     {"@odata.type": "#microsoft.graph.group", "id": "g-1", "displayName": "Sales"},

@@ -17,10 +17,10 @@ from joserfc.jwk import OctKey, RSAKey
 from oidc_fake_provider import CLIENT_ID, CLIENT_SECRET, LOGOUT_EVENT, FakeProvider
 from sso_helpers import CREDENTIALS, SharedSQLite, sign_in_tokens, userinfo
 
-from auth.sso_tokens.backchannel import LogoutRequest, LogoutTokenInvalid, validate_logout_token
-from auth.sso_tokens.credentials import ClientCredentials
-from auth.sso_tokens.revocation import revoke_tokens
-from auth.sso_tokens.vault import Tokens
+from auth.sso.backchannel import LogoutRequest, LogoutTokenInvalid, validate_logout_token
+from auth.sso.credentials import ClientCredentials
+from auth.sso.revocation import revoke_tokens
+from auth.sso.vault import Tokens
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_no_revocation_where_the_provider_offers_none(idp):
 def test_revocation_failures_are_logged_never_raised(idp, caplog):
     tokens = Tokens.from_response(sign_in_tokens(idp))
     wrong_secret = ClientCredentials(CLIENT_ID, "not-the-secret")
-    with caplog.at_level(logging.WARNING, "auth.sso_tokens.revocation"):
+    with caplog.at_level(logging.WARNING, "auth.sso.revocation"):
         assert revoke_tokens(tokens, discovery(idp), wrong_secret) == []
         idp.__exit__()  # the provider goes away
         assert revoke_tokens(tokens, discovery_of_stopped(idp), CREDENTIALS) == []

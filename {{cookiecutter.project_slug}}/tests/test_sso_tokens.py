@@ -15,11 +15,11 @@ from oidc_fake_provider import FakeProvider
 from sso_helpers import SharedSQLite, sign_in_tokens, token_endpoint, userinfo
 
 from auth.providers import PRESETS
-from auth.sso_tokens.credentials import ClientCredentials
-from auth.sso_tokens.offline import offline_access
-from auth.sso_tokens.refresh import RefreshUnavailable, SignInAgain, TokenEndpoint, valid_access_token
-from auth.sso_tokens.shared_store import store_key
-from auth.sso_tokens.vault import Tokens, TokenVault
+from auth.sso.credentials import ClientCredentials
+from auth.sso.offline import offline_access
+from auth.sso.refresh import RefreshUnavailable, SignInAgain, TokenEndpoint, valid_access_token
+from auth.sso.shared_store import store_key
+from auth.sso.vault import Tokens, TokenVault
 
 KEY = secrets.token_urlsafe(48)
 DAY = 24 * 3600

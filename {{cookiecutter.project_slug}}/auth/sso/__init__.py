@@ -1,5 +1,14 @@
-"""Single sign-on with OpenID Connect: the providers' flow (client.py) and the checks on
-what they send (claims.py). Authlib is imported at the first sign-in, not at start-up."""
+"""Single sign-on with OpenID Connect. Authlib is imported at the first sign-in, not at start-up.
+
+- ``client``: the providers' sign-in flow, through Authlib's Flask client (one class for all)
+- ``claims``: the checks on what a provider sends, beyond Authlib's defaults
+- ``vault``: the user's tokens, encrypted at rest, one entry per session
+- ``refresh``: a valid access token, refreshed once across all workers when it is about to expire
+- ``offline``: what each provider needs to be asked so that it issues a refresh token
+- ``revocation``: RFC 7009 revocation of those tokens at sign-out
+- ``backchannel``: OpenID Connect Back-Channel Logout 1.0 logout-token validation
+- ``graph``: Microsoft Entra ID groups overage, and paged calls to such APIs
+"""
 
 from .client import SingleSignOn
 

@@ -145,7 +145,8 @@ class RequestGuard:
         if endpoint is None:
             return "route", request.path, public  # no such route: Flask answers 404 or 405
         if endpoint in self.page_endpoints:
-            path = self.app.strip_relative_path(request.path)
+            # The public path: under the prefix a proxy may have stripped (prefix.py).
+            path = self.app.strip_relative_path(request.script_root + request.path)
             page, _ = path_to_page(path)
             return "page", "/" + (path or ""), access_of(page) if page else self.shell_access()
         if endpoint in self.shell_endpoints:
