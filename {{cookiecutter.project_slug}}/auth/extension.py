@@ -21,7 +21,6 @@ from . import audit, compat
 from .basic import Passwords
 from .sessions import Sessions
 from .settings import Settings
-from .web.prefix import UnderPrefix, stripped_prefix
 from .store import open_store
 from .throttle import Throttle
 from .users import Directory, FileDirectory
@@ -30,6 +29,7 @@ from .web.cli import access_cli, keys_cli, users_cli
 from .web.guard import RequestGuard
 from .web.identity import EXTENSION
 from .web.pages import PageGuard
+from .web.prefix import UnderPrefix, stripped_prefix
 from .web.responses import install_error_pages
 
 

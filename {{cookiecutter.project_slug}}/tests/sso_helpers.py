@@ -1,7 +1,7 @@
 """What the single sign-on tests share: a store with ``add``, and tokens got the way a browser would.
 
-``SharedSQLite`` is the app's SQLite store plus the one operation the token parts need beyond it
-(set-if-absent, atomic in SQLite), so locks and replay protection are tested on a real database.
+``shared_sqlite(path)`` is the app's own store on SQLite, so locks and replay protection are
+tested on a real database, shared by every process that opens the same file.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -17,20 +16,13 @@ from oidc_fake_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 from auth.sso.credentials import ClientCredentials
 from auth.sso.refresh import TokenEndpoint
-from auth.store import SQLiteStore
+from auth.store import SQLiteBackend, Store
 
 CREDENTIALS = ClientCredentials(CLIENT_ID, CLIENT_SECRET, timeout=2)
 
 
-class SharedSQLite(SQLiteStore):
-    def add(self, key: str, value: str, ttl: int) -> bool:
-        now = time.time()
-        cursor = self._connect().execute(
-            "INSERT INTO entries VALUES (?, ?, ?) ON CONFLICT(key)"
-            " DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE expires <= ?",
-            (key, value, now + ttl, now),
-        )
-        return cursor.rowcount == 1
+def shared_sqlite(path) -> Store:
+    return Store(SQLiteBackend(path), namespace="test:")
 
 
 def token_endpoint(issuer: str) -> TokenEndpoint:

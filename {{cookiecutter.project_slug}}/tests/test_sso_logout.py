@@ -15,7 +15,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 from oidc_fake_provider import CLIENT_ID, CLIENT_SECRET, LOGOUT_EVENT, FakeProvider
-from sso_helpers import CREDENTIALS, SharedSQLite, sign_in_tokens, userinfo
+from sso_helpers import CREDENTIALS, shared_sqlite, sign_in_tokens, userinfo
 
 from auth.sso.backchannel import LogoutRequest, LogoutTokenInvalid, validate_logout_token
 from auth.sso.credentials import ClientCredentials
@@ -31,7 +31,7 @@ def idp():
 
 @pytest.fixture
 def store(tmp_path):
-    return SharedSQLite(tmp_path / "store.sqlite3")
+    return shared_sqlite(tmp_path / "store.sqlite3")
 
 
 def discovery(idp) -> dict:
@@ -97,8 +97,8 @@ def test_a_logout_token_from_the_provider_names_the_session_to_end(idp, store):
 
 def test_a_replayed_logout_token_is_refused(idp, tmp_path):
     token = idp.logout_token()
-    assert validate(idp, SharedSQLite(tmp_path / "store.sqlite3"), token).sid == idp.sid
-    another_worker = SharedSQLite(tmp_path / "store.sqlite3")
+    assert validate(idp, shared_sqlite(tmp_path / "store.sqlite3"), token).sid == idp.sid
+    another_worker = shared_sqlite(tmp_path / "store.sqlite3")
     with pytest.raises(LogoutTokenInvalid, match="replay"):
         validate(idp, another_worker, token)
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 from oidc_fake_provider import FakeProvider
-from sso_helpers import SharedSQLite, sign_in_tokens, token_endpoint, userinfo
+from sso_helpers import shared_sqlite, sign_in_tokens, token_endpoint, userinfo
 
 from auth.providers import PRESETS
 from auth.sso.credentials import ClientCredentials
@@ -33,7 +33,7 @@ def idp():
 
 @pytest.fixture
 def store(tmp_path):
-    return SharedSQLite(tmp_path / "store.sqlite3")
+    return shared_sqlite(tmp_path / "store.sqlite3")
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_a_provider_that_does_not_answer(idp, vault, store):
 
 def worker_asks_for_a_token(store_path, issuer, secret_key) -> str:
     """One worker process of the app, with its own connection to the shared store."""
-    store = SharedSQLite(store_path)
+    store = shared_sqlite(store_path)
     return valid_access_token("session-1", TokenVault(store, secret_key), store, token_endpoint(issuer))
 
 

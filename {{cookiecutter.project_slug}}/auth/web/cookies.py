@@ -68,4 +68,6 @@ def session_interface(settings: Settings, server: Flask) -> SessionInterface:
     class ServerSideSessions(SecureOverHttps, Base):
         pass
 
-    return ServerSideSessions(app=server, client=client, key_prefix="session:", permanent=True)
+    return ServerSideSessions(
+        app=server, client=client, key_prefix=settings.namespace + "session:", permanent=True
+    )
