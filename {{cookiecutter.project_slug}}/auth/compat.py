@@ -26,6 +26,13 @@ def inline_scripts(app) -> list:
     return app._inline_scripts
 
 
+def all_callbacks(app) -> dict:
+    """Output -> callback entry, those Dash has set up and those it will at the first request."""
+    from dash._callback import GLOBAL_CALLBACK_MAP
+
+    return {**GLOBAL_CALLBACK_MAP, **app.callback_map}
+
+
 def check_dash(app) -> None:
     import dash
     from dash import _pages
@@ -33,6 +40,10 @@ def check_dash(app) -> None:
     problems = []
     if not callable(getattr(_pages, "_path_to_page", None)):
         problems.append("dash._pages._path_to_page")
+    from dash import _callback
+
+    if not isinstance(getattr(_callback, "GLOBAL_CALLBACK_MAP", None), dict):
+        problems.append("dash._callback.GLOBAL_CALLBACK_MAP")
     if not isinstance(getattr(app, "_inline_scripts", None), list):
         problems.append("Dash._inline_scripts")
     if not hasattr(app, "callback_map") or not callable(getattr(app, "csp_hashes", None)):

@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 
-from ..compat import PAGES_ROUTER_OUTPUT
+from ..compat import PAGES_ROUTER_OUTPUT, all_callbacks
 from ..policy import ACCESS_ATTRIBUTE, Access, access_of, declared_access
 from .pages import ORIGINAL_LAYOUT
 
@@ -27,7 +27,7 @@ class Entry:
 def entries(app: dash.Dash) -> Iterator[Entry]:
     for page in dash.page_registry.values():
         yield Entry("page", page["path"], access_of(page))
-    for output, callback in app.callback_map.items():
+    for output, callback in all_callbacks(app).items():
         if output == PAGES_ROUTER_OUTPUT:
             continue
         function = callback["callback"]
@@ -43,8 +43,8 @@ def entries(app: dash.Dash) -> Iterator[Entry]:
             continue
         declared = declared_access(view)
         note = "" if declared else "no rule declared"
-        if declared and getattr(view, ACCESS_ATTRIBUTE, None) is None:
-            note = "rule written above @route"
+        if declared and not declared.public and getattr(view, "__wrapped__", None) is None:
+            note = "rule written above @route"  # the rule's own wrapper is not what Flask holds
         yield Entry("route", url_rule.rule, declared or access_of(view), note)
 
 
@@ -76,7 +76,7 @@ def _public_callbacks_into_restricted_pages(app: dash.Dash) -> Iterator[str]:
             continue
         for component_id in _ids(page.get(ORIGINAL_LAYOUT, page["layout"])):
             restricted[component_id] = page["path"]
-    for output, callback in app.callback_map.items():
+    for output, callback in all_callbacks(app).items():
         if output == PAGES_ROUTER_OUTPUT or not access_of(callback["callback"]).public:
             continue
         for component_id in _output_ids(output):
