@@ -72,7 +72,7 @@ def next_steps(env_written: bool, admin_password: str | None) -> str:
         "Next steps:",
         f"  cd {SLUG}",
         "  python -m venv .venv && . .venv/bin/activate",
-        '  pip install -e ".[dev]"',
+        "  pip install -r requirements-dev.txt",
     ]
     if OIDC:
         lines.append("  edit .env: your provider's client id, secret and issuer (see docs/providers/)")
