@@ -8,8 +8,7 @@ import shutil
 from pathlib import Path
 
 AUTH = {{ cookiecutter.auth | tojson }}
-PROVIDERS = [p.strip() for p in {{ cookiecutter.oidc_providers | tojson }}.split(",") if p.strip()]
-ALL_PROVIDERS = {{ cookiecutter._providers | tojson }}
+PROVIDERS = {{ cookiecutter.oidc_providers | provider_names | tojson }}  # read by hooks/answers.py
 SLUG = {{ cookiecutter.project_slug | tojson }}
 
 PROJECT = Path.cwd()
@@ -39,7 +38,8 @@ def remove_unchosen_files() -> None:
     if not OIDC:
         remove("docs/providers", "sign_in.py", "tests/oidc_fake_provider.py", "tests/test_oidc.py")
     else:
-        remove(*(f"docs/providers/{name}.md" for name in ALL_PROVIDERS if name not in PROVIDERS))
+        guides = (PROJECT / "docs" / "providers").glob("*.md")
+        remove(*(str(guide.relative_to(PROJECT)) for guide in guides if guide.stem not in PROVIDERS))
     if not any((PROJECT / "docs").rglob("*")):
         remove("docs")
 

@@ -51,7 +51,8 @@ def template_pins(folder: Path) -> Path:
 
 
 def lock(name: str, answers: dict, out: Path, pins: Path, upgrade: bool) -> None:
-    project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out / name), extra_context=answers))
+    baked = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out / name), extra_context=answers)
+    project = Path(baked)
     for file, options in LOCK_FILES.items():
         command = [*COMPILE, *options, "-o", file]
         # The header shows the command a project runs itself, without the template's pins.

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 TEMPLATE = Path(__file__).resolve().parent.parent
+# pytest-cookies renders the answers itself, before cookiecutter puts the template on the import path
+# for its Jinja extension (hooks/answers.py): put it there for the whole run.
+sys.path.append(str(TEMPLATE))
 
 # The combinations that matter, hand-picked (each is baked once per run and shared).
 BAKES = {
