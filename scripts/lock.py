@@ -29,7 +29,7 @@ COMPILE += ["--generate-hashes", "--no-annotate"]
 LOCK_FILES = {
     # file: what it holds
     "requirements.txt": ["--extra", "redis", "--extra", "sessions"],
-    "requirements-dev.txt": ["--all-extras", "-c", "requirements.txt"],
+    "requirements-dev.txt": ["--all-extras"],
 }
 
 
