@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := build/my_dash_app
 
-.PHONY: help system-packages setup test demo lint clean bench format
+.PHONY: help system-packages setup test demo lint clean bench format lock
 
 help:
 	@echo "make demo   generate the default project into $(DEMO) and run it on http://127.0.0.1:8050"
@@ -13,6 +13,8 @@ help:
 	@echo "make setup  only install what the tests need (Debian packages, .venv, node packages of the test IdP)"
 	@echo "make bench  what auth costs per request: ours vs bare Dash vs dash-auth (about 8 min; bench/README.md)"
 	@echo "make format ruff-format the generated project's code inside the template"
+	@echo "make lock   refresh the lock files bakes ship (templates/locks/) after a pin or dependency moved;"
+	@echo "            make lock UPGRADE=1 also takes new releases of everything not pinned"
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,10 +41,13 @@ lint: setup
 demo: $(BIN)/cookiecutter
 	rm -rf $(DEMO)
 	$(BIN)/cookiecutter --no-input --output-dir build .
-	cd $(DEMO) && ../../$(BIN)/pip install --quiet -e . && ../../$(BIN)/python app.py
+	cd $(DEMO) && ../../$(BIN)/python app.py
 
 bench:
 	$(PYTHON) bench/run.py
+
+lock: $(BIN)/cookiecutter
+	$(BIN)/python scripts/lock.py $(if $(UPGRADE),--upgrade)
 
 format: setup
 	$(BIN)/python scripts/format_template.py

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 AUTH = {{ cookiecutter.auth | tojson }}
-PROVIDERS = [p.strip() for p in {{ cookiecutter.oidc_providers | tojson }}.split(",") if p.strip()]
-ALL_PROVIDERS = {{ cookiecutter._providers | tojson }}
+PROVIDERS = {{ cookiecutter.oidc_providers | provider_names | tojson }}  # read by hooks/answers.py
 SLUG = {{ cookiecutter.project_slug | tojson }}
 
 PROJECT = Path.cwd()
@@ -43,7 +42,8 @@ def remove_unchosen_files() -> None:
         remove("tests/sso_helpers.py", "tests/test_sso_tokens.py")
         remove("tests/test_sso_logout.py", "tests/test_sso_groups.py")
     else:
-        remove(*(f"docs/providers/{name}.md" for name in ALL_PROVIDERS if name not in PROVIDERS))
+        guides = (PROJECT / "docs" / "providers").glob("*.md")
+        remove(*(str(guide.relative_to(PROJECT)) for guide in guides if guide.stem not in PROVIDERS))
     if not any((PROJECT / "docs").rglob("*")):
         remove("docs")
 
@@ -76,7 +76,7 @@ def next_steps(env_written: bool, admin_password: str | None) -> str:
         "Next steps:",
         f"  cd {SLUG}",
         "  python -m venv .venv && . .venv/bin/activate",
-        '  pip install -e ".[dev]"',
+        "  pip install -r requirements-dev.txt",
     ]
     if OIDC:
         lines.append("  edit .env: your provider's client id, secret and issuer (see docs/providers/)")

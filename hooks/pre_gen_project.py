@@ -5,8 +5,9 @@ import sys
 
 SLUG = {{ cookiecutter.project_slug | tojson }}
 AUTH = {{ cookiecutter.auth | tojson }}
-PROVIDERS = {{ cookiecutter.oidc_providers | tojson }}
-KNOWN_PROVIDERS = {{ cookiecutter._providers | tojson }}
+# Read by hooks/answers.py, as every file that uses the answer reads it.
+PROVIDERS = {{ cookiecutter.oidc_providers | provider_names | tojson }}
+PROVIDER_ERROR = {{ cookiecutter.oidc_providers | provider_error | tojson }}
 
 # Modules the generated app imports or is made of: a project of that name would shadow them.
 TAKEN = {"app", "auth", "layout", "pages", "assets", "tests", "docs", "instance",
@@ -20,13 +21,9 @@ def problem() -> str | None:
         return f"project_slug {SLUG!r} would shadow the module of that name: choose another"
     if AUTH not in ("basic", "oidc", "both"):
         return f"auth must be basic, oidc or both, not {AUTH!r}"
-    names = [name.strip() for name in PROVIDERS.split(",") if name.strip()]
-    unknown = [name for name in names if name not in KNOWN_PROVIDERS]
-    if unknown:
-        return f"unknown oidc_providers {', '.join(unknown)}: choose from {', '.join(KNOWN_PROVIDERS)}"
-    if len(set(names)) != len(names):
-        return "oidc_providers names a provider twice"
-    if AUTH != "basic" and not names:
+    if PROVIDER_ERROR:
+        return PROVIDER_ERROR
+    if AUTH != "basic" and not PROVIDERS:
         return "auth=oidc or both needs at least one provider in oidc_providers"
     return None
 

@@ -1,6 +1,7 @@
 """Baking projects once per run, and running what they contain."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,9 @@ import pytest
 from browser import new_chrome
 
 TEMPLATE = Path(__file__).resolve().parent.parent
+# pytest-cookies renders the answers itself, before cookiecutter puts the template on the import path
+# for its Jinja extension (hooks/answers.py): put it there for the whole run.
+sys.path.append(str(TEMPLATE))
 
 # The combinations that matter, hand-picked (each is baked once per run and shared).
 BAKES = {
@@ -72,3 +76,26 @@ def run(command, cwd, timeout=600, env=None, check=True):
 
 
 PYTHON = sys.executable
+
+
+def uv() -> str:
+    """The uv beside this Python (a venv's bin/) or on PATH."""
+    beside = Path(PYTHON).parent / "uv"
+    found = str(beside) if beside.is_file() else shutil.which("uv")
+    if not found:
+        pytest.fail("`uv` not found: pip install -r requirements-dev.txt")
+    return found
+
+
+def install_lock(project: Path, lock: str = "requirements-dev.txt") -> Path:
+    """A fresh virtualenv beside the project holding exactly what `lock` pins (hashes checked), and
+    nothing of the project itself; its python. uv's one download cache serves every bake."""
+    venv = project.parent / f"{project.name}-{Path(lock).stem}-venv"
+    run([uv(), "venv", "--quiet", "--python", PYTHON, str(venv)], project)
+    python = venv / "bin" / "python"
+    run(
+        [uv(), "pip", "sync", "--quiet", "--require-hashes", "--python", str(python), lock],
+        project,
+        timeout=900,
+    )
+    return python

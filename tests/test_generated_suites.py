@@ -1,16 +1,24 @@
-"""Each baked project passes its own test suite, browser tests included, right after generation."""
+"""Each baked project, installed from its own lock into a fresh environment, passes its own test suite
+there (browser tests included) right after generation; tests/test_lock.py of that suite checks the
+lock against the project's declared dependencies."""
 
 import pytest
-from conftest import BAKES, PYTHON, TEMPLATE, run
+from conftest import BAKES, TEMPLATE, install_lock, run
 
 # The browser tests of the default project take the README's screenshots, so they stay current.
 SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
+# Only another name and other providers than "oidc": its lock is checked, its browser tests are not rerun.
+WITHOUT_BROWSER = {"oidc-enterprise"}
 
 
-@pytest.mark.parametrize("name", [name for name in BAKES if name != "oidc-enterprise"])
-def test_baked_project_passes_its_own_tests(baked, name):
+@pytest.mark.parametrize("name", BAKES)
+def test_baked_project_installs_from_its_lock_and_passes_its_own_tests(baked, name):
     project = baked(name).project_path
+    python = install_lock(project)
     env = {"SCREENSHOT_DIR": str(SCREENSHOTS)} if name == "basic" else {}
-    result = run([PYTHON, "-m", "pytest", "-q", "-p", "no:randomly"], project, timeout=900, env=env)
+    select = ["-m", "not browser"] if name in WITHOUT_BROWSER else []
+    result = run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:randomly", *select], project, timeout=900, env=env
+    )
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "failed" not in summary, summary

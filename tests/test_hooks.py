@@ -28,9 +28,10 @@ def cookiecutter(output_dir, *answers, check=False, extra=()):
         (["project_slug=class"], "not a valid Python identifier"),
         (["project_slug=auth"], "would shadow"),
         (["project_slug=json"], "would shadow"),
-        (["auth=oidc", "oidc_providers=google,facebook"], "unknown oidc_providers facebook"),
+        (["auth=oidc", "oidc_providers=google,facebook"], "unknown oidc_providers facebook: choose from"),
+        (["auth=oidc", "oidc_providers=Gogle, okta"], "unknown oidc_providers Gogle (did you mean google?)"),
+        (["auth=oidc", "oidc_providers=entra-id,azur"], "azur (did you mean microsoft?)"),
         (["auth=both", "oidc_providers= "], "needs at least one provider"),
-        (["auth=oidc", "oidc_providers=okta,okta"], "twice"),
     ],
 )
 def test_bad_answers_stop_with_one_line_and_leave_nothing(tmp_path, answers, reason):
@@ -38,7 +39,24 @@ def test_bad_answers_stop_with_one_line_and_leave_nothing(tmp_path, answers, rea
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and reason in errors[0], result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "answer, chosen",
+    [
+        ("Google, Okta", "google,okta"),
+        ("AZURE,aad, Entra ID", "microsoft"),
+        ("keycloak , Generic,keycloak", "keycloak,generic"),
+    ],
+)
+def test_provider_names_in_any_case_spacing_or_alias(tmp_path, answer, chosen):
+    cookiecutter(tmp_path, "auth=oidc", f"oidc_providers={answer}", check=True)
+    project = tmp_path / "my_dash_app"
+    for file in (".env", ".env.example"):
+        assert f"OIDC_PROVIDERS={chosen}\n" in (project / file).read_text()
+    assert {guide.stem for guide in (project / "docs" / "providers").glob("*.md")} == set(chosen.split(","))
 
 
 def test_answer_outside_a_choice_is_refused_by_cookiecutter(tmp_path):

@@ -1,5 +1,6 @@
 """README's first command, as a new user lives it: generate the default project, run it, sign in."""
 
+import re
 import subprocess
 
 import requests
@@ -41,7 +42,8 @@ def test_default_project_runs_and_the_printed_password_signs_in(tmp_path):
 
 
 def test_generated_readme_install_and_test_commands_work(tmp_path):
-    """`python -m venv .venv`, `pip install -e ".[dev]"`, `python -m pytest -m "not browser"`: as written."""
+    """`python -m venv .venv`, `pip install -r requirements-dev.txt`, `python -m pytest -m "not browser"`:
+    as written, with pip alone (no uv); the app itself is not installed, it runs from its folder."""
     run(
         [
             PYTHON,
@@ -58,7 +60,16 @@ def test_generated_readme_install_and_test_commands_work(tmp_path):
     project = tmp_path / "my_dash_app"
     run([PYTHON, "-m", "venv", ".venv"], project)
     venv_python = str(project / ".venv" / "bin" / "python")
-    run([venv_python, "-m", "pip", "install", "--quiet", "-e", ".[dev]"], project, timeout=900)
+    readme = (project / "README.md").read_text()
+    assert (
+        "\npip install -r requirements-dev.txt " in readme and '\npython -m pytest -m "not browser"' in readme
+    )
+    installed = run([venv_python, "-m", "pip", "install", "-r", "requirements-dev.txt"], project, timeout=900)
+    said = installed.stdout + installed.stderr
+    # Wheels only: nothing is built, so no setuptools warning about the project's packages either.
+    assert not re.search(r"^\s*(Building|Preparing) ", said, re.MULTILINE), said[-3000:]
+    listed = run([venv_python, "-m", "pip", "list", "--format=freeze"], project).stdout
+    assert "my_dash_app" not in listed.lower().replace("-", "_")
     result = run([venv_python, "-m", "pytest", "-q", "-m", "not browser"], project, timeout=900)
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary

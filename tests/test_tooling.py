@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -88,12 +87,38 @@ def test_workflow_installs_lints_and_tests_with_and_without_a_browser(baked):
     assert "ruff format --check ." in every_run
     test = jobs["test"]
     assert test["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
-    assert 'python -m pip install -e ".[dev]"' in run_lines(test)
+    install = "python -m pip install --require-hashes -r requirements-dev.txt"  # the lock, as README says
+    assert install in run_lines(test)
     assert 'python -m pytest -m "not browser"' in run_lines(test)
     browser = jobs["browser"]
+    assert install in run_lines(browser)
     assert "python -m pytest -m browser" in run_lines(browser)
     assert any("chromium-driver" in line for line in run_lines(browser))
     assert "secrets." not in (baked("basic").project_path / ".github/workflows/ci.yml").read_text()
+
+
+def test_workflow_audits_the_deployed_lock_each_week(baked):
+    ci = workflow(baked("basic").project_path)
+    audit = " ".join(run_lines(ci["jobs"]["audit"]))
+    assert "pip-audit --require-hashes --disable-pip -r requirements.txt" in audit
+    assert ci[True]["schedule"]  # YAML reads the key `on` as True
+
+
+@pytest.mark.parametrize("name", BAKED)
+def test_dependabot_updates_the_lock_and_the_actions_weekly(baked, name):
+    config = yaml.safe_load((baked(name).project_path / ".github" / "dependabot.yml").read_text())
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert config["version"] == 2 and set(updates) == {"pip", "github-actions"}
+    assert all(
+        update["directory"] == "/" and update["schedule"]["interval"] == "weekly"
+        for update in config["updates"]
+    )
+    held = {rule["dependency-name"] for rule in updates["pip"]["ignore"]}
+    assert held == ({"dash", "flask"} if name == "basic" else {"dash", "flask", "authlib"})
+    # Dependabot recompiles a lock with the command of its header; it must be the README's.
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        header = (baked(name).project_path / lock).read_text().splitlines()[1].strip("# ")
+        assert header in (baked(name).project_path / "README.md").read_text()
 
 
 @pytest.mark.parametrize("name", BAKED)
@@ -174,7 +199,10 @@ def test_dockerfile_installs_and_starts_the_app_as_the_tests_do(baked):
     kinds = [kind for kind, _ in instructions]
     image = dict(instructions)
     assert re.fullmatch(r"python:3\.11-slim", image["FROM"])
-    assert any(kind == "RUN" and "pip install --no-cache-dir . " in args + " " for kind, args in instructions)
+    install = instructions.index(("RUN", "pip install --no-cache-dir --require-hashes -r requirements.txt"))
+    copies = [i for i, (kind, _) in enumerate(instructions) if kind == "COPY"]
+    # Only the lock is copied before the install: a change of code reuses the installed layer.
+    assert instructions[copies[0]] == ("COPY", "requirements.txt .") and copies[0] < install < copies[1]
     copied = " ".join(args for kind, args in instructions if kind in ("COPY", "ADD"))
     assert ".env" not in copied and "users.json" not in copied
     assert image["USER"].split(":")[0] not in ("root", "0")
@@ -193,19 +221,21 @@ def free_port() -> int:
 
 
 def test_the_image_commands_work_outside_docker(baked, tmp_path):
-    """pip builds the project, and the CMD serves it from a copy without .env or users.json until the
-    HEALTHCHECK passes, with the image's ENV and a SECRET_KEY from the environment, as in a container."""
+    """The RUN's pip installs the lock into a fresh environment and nothing of the app, and the CMD
+    serves the app from a copy without .env or users.json until the HEALTHCHECK passes, with the
+    image's ENV and a SECRET_KEY from the environment, as in a container."""
     instructions = dockerfile(baked("basic").project_path)
     image = dict(instructions)
     app = tmp_path / "app"
     shutil.copytree(baked("basic").project_path, app, ignore=shutil.ignore_patterns(*SECRETS))
     (app / "data").mkdir()
 
-    wheels = tmp_path / "wheel"
-    run([PYTHON, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), "."], app)
-    (wheel,) = wheels.glob("*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"app.py", "layout.py", "auth/__init__.py", "auth/templates/auth/login.html"} <= names
+    venv = tmp_path / "image-python"
+    run([PYTHON, "-m", "venv", str(venv)], tmp_path)
+    (install,) = [args for kind, args in instructions if kind == "RUN" and args.startswith("pip install")]
+    run([str(venv / "bin" / "python"), "-m", *install.split()], app, timeout=900)
+    (site_packages,) = venv.glob("lib/python*/site-packages")
+    assert not {"auth", "app.py", "layout.py"} & {path.name for path in site_packages.iterdir()}
 
     port = free_port()
     command = json.loads(image["CMD"])
@@ -214,14 +244,14 @@ def test_the_image_commands_work_outside_docker(baked, tmp_path):
     healthcheck = [part.replace(":8050/", f":{port}/") for part in healthcheck]
     assert healthcheck[0] == "python"
     env = {
-        "PATH": os.environ["PATH"],
+        "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
         "HOME": str(tmp_path),
         "XDG_RUNTIME_DIR": str(tmp_path),  # gunicorn's control socket, away from other runs
         "SECRET_KEY": secrets.token_urlsafe(48),
         **docker_env(instructions),
     }
     server = subprocess.Popen(
-        [PYTHON, "-m", *command],
+        [str(venv / "bin" / "python"), "-m", *command],
         cwd=app,
         env=env,
         stdout=subprocess.PIPE,
@@ -231,7 +261,9 @@ def test_the_image_commands_work_outside_docker(baked, tmp_path):
     try:
         deadline = time.monotonic() + 30
         while True:
-            check = subprocess.run([PYTHON, *healthcheck[1:]], env=env, capture_output=True, text=True)
+            check = subprocess.run(
+                [venv / "bin" / "python", *healthcheck[1:]], env=env, capture_output=True, text=True
+            )
             if check.returncode == 0 or time.monotonic() > deadline or server.poll() is not None:
                 break
             time.sleep(0.3)

@@ -181,7 +181,7 @@ class RedisBackend:
             import redis  # only for deployments that set REDIS_URL
         except ImportError:
             raise ConfigurationError(
-                'REDIS_URL is set but the redis package is not installed: pip install -e ".[redis]"'
+                "REDIS_URL is set but the redis package is not installed: pip install -r requirements.txt"
             ) from None
         self._redis = redis.Redis.from_url(
             url,

@@ -60,9 +60,8 @@ def session_interface(settings: Settings, server: Flask) -> SessionInterface:
 
             client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
     except ImportError:
-        extras = "sessions,redis" if settings.session_store == "redis" else "sessions"
         raise ConfigurationError(
-            f'SESSION_STORE={settings.session_store} needs Flask-Session: pip install -e ".[{extras}]"'
+            f"SESSION_STORE={settings.session_store} needs Flask-Session: pip install -r requirements.txt"
         ) from None
 
     class ServerSideSessions(SecureOverHttps, Base):
