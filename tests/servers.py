@@ -7,6 +7,7 @@ import ipaddress
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
