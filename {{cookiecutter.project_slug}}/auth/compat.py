@@ -73,7 +73,7 @@ def check_authlib_version() -> None:
     try:
         installed = version("authlib")
     except PackageNotFoundError:
-        raise ConfigurationError('single sign-on needs Authlib: pip install -r requirements.txt') from None
+        raise ConfigurationError("single sign-on needs Authlib: pip install -r requirements.txt") from None
     if installed.split(".")[0] != str(AUTHLIB_MAJOR):
         raise ConfigurationError(
             f"Authlib {installed} is installed; single sign-on is written for Authlib {AUTHLIB_MAJOR}.x"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from . import signals
 from .basic import Passwords
@@ -17,6 +17,18 @@ from .session import SessionRecord
 from .settings import SEEN_RESOLUTION_SECONDS, Settings
 from .store import Store
 from .users import Directory, User, member_keys
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One of a user's sessions, as /account lists it."""
+
+    sid: str
+    started: int
+    seen: int
+    provider: str
+    agent: str = ""
+
 
 GROUPS_IN_COOKIE = 1500  # bytes of group names kept in the cookie; a longer list goes to the store
 KEPT = ("groups", "id_token")  # what a session may keep in the store, deleted with it
@@ -37,12 +49,31 @@ class Sessions:
         self.passwords = passwords
         self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
 
-    def start(self, record: SessionRecord) -> SessionRecord:
-        """The record to keep for a new session; a long group list is kept in the store."""
+    def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:
+        """The record to keep for a new session (a long group list is kept in the store),
+        listed among the user's sessions; ``agent``: the browser's User-Agent, for people."""
         if len(json.dumps(record.groups)) > GROUPS_IN_COOKIE:
             self.store.keep_groups(record.sid, record.groups, self.settings.absolute_timeout_seconds)
             record = replace(record, groups=(), groups_in_store=True)
+        self._list(record, agent[:200])
         return record
+
+    def _list(self, record: SessionRecord, agent: str | None = None) -> None:
+        about = {"started": record.started, "seen": record.seen, "provider": record.provider}
+        if agent is None:  # a "last seen" update: keep what was said at the start
+            about["agent"] = self.store.sessions_of(record.user_id).get(record.sid, {}).get("agent", "")
+        else:
+            about["agent"] = agent
+        ttl = record.started + self.settings.absolute_timeout_seconds - int(time.time())
+        self.store.list_session(record.user_id, record.sid, about, max(ttl, 1))
+
+    def of_user(self, user_id: str) -> list[SessionInfo]:
+        """The user's sessions that have not ended, the most recently seen first."""
+        listed = self.store.sessions_of(user_id)
+        infos = [
+            SessionInfo(sid=sid, **about) for sid, about in listed.items() if not self.store.is_revoked(sid)
+        ]
+        return sorted(infos, key=lambda info: info.seen, reverse=True)
 
     def user_of(self, record: SessionRecord, now: int | None = None) -> tuple[User | None, SessionRecord]:
         """Who this session is now, or None if it has ended; and the record to keep
@@ -69,6 +100,7 @@ class Sessions:
         )
         if now - record.seen > SEEN_RESOLUTION_SECONDS:
             record = record.seen_at(now)
+            self._list(record)
         return user, record
 
     def _member_keys(self, record: SessionRecord) -> tuple[str, ...] | None:
@@ -93,6 +125,19 @@ class Sessions:
 
     def end(self, record: SessionRecord, reason: str, sender: object = None) -> None:
         """Refuse this session from now on, on every worker, even from a copied cookie."""
-        self.store.revoke(record.sid, self.settings.absolute_timeout_seconds)
-        self.store.forget(record.sid, *KEPT)
-        signals.session_revoked.send(sender, sid=record.sid, user_id=record.user_id, reason=reason)
+        self.end_session(record.user_id, record.sid, reason, sender)
+
+    def end_session(self, user_id: str, sid: str, reason: str, sender: object = None) -> None:
+        self.store.revoke(sid, self.settings.absolute_timeout_seconds)
+        self.store.forget(sid, *KEPT)
+        self.store.unlist_session(user_id, sid)
+        signals.session_revoked.send(sender, sid=sid, user_id=user_id, reason=reason)
+
+    def end_all(self, user_id: str, reason: str, keep: str | None = None, sender: object = None) -> int:
+        """End every session of this user (but ``keep``, the one asking); how many ended."""
+        ended = 0
+        for sid in self.store.sessions_of(user_id):
+            if sid != keep:
+                self.end_session(user_id, sid, reason, sender)
+                ended += 1
+        return ended

@@ -36,6 +36,14 @@ class Backend(Protocol):
 
     def delete(self, *keys: str) -> None: ...
 
+    def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
+        """Set one field of a small map; the field expires ``ttl`` seconds from now."""
+
+    def fields(self, key: str) -> dict[str, str]:
+        """The map's fields that have not expired."""
+
+    def delete_field(self, key: str, field: str) -> None: ...
+
 
 class Store:
     """The shared store as the auth package uses it: named operations, one key layout."""
@@ -82,6 +90,18 @@ class Store:
     def forget(self, sid: str, *what: str) -> None:
         self.backend.delete(*(self.key(kind, sid) for kind in what))
 
+    # Each user's sessions, for "sign out everywhere", /account and admins ---------------
+
+    def list_session(self, user_id: str, sid: str, about: dict, ttl: int) -> None:
+        self.backend.put_field(self.key("user-sessions", user_id), sid, json.dumps(about), ttl)
+
+    def sessions_of(self, user_id: str) -> dict[str, dict]:
+        listed = self.backend.fields(self.key("user-sessions", user_id))
+        return {sid: json.loads(about) for sid, about in listed.items()}
+
+    def unlist_session(self, user_id: str, sid: str) -> None:
+        self.backend.delete_field(self.key("user-sessions", user_id), sid)
+
     # Generic entries, for parts that need their own (locks, one-time tokens) -----------
 
     def get(self, key: str) -> str | None:
@@ -107,6 +127,10 @@ class SQLiteBackend:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entries"
                 " (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS fields (key TEXT NOT NULL, field TEXT NOT NULL,"
+                " value TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (key, field))"
             )
 
     def _connect(self) -> sqlite3.Connection:
@@ -157,6 +181,20 @@ class SQLiteBackend:
                 keys,
             )
 
+    def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
+        self._connect().execute(
+            "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)", (key, field, value, time.time() + ttl)
+        )
+
+    def fields(self, key: str) -> dict[str, str]:
+        rows = self._connect().execute(
+            "SELECT field, value FROM fields WHERE key = ? AND expires > ?", (key, time.time())
+        )
+        return dict(rows.fetchall())
+
+    def delete_field(self, key: str, field: str) -> None:
+        self._connect().execute("DELETE FROM fields WHERE key = ? AND field = ?", (key, field))
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._connect())
 
@@ -175,6 +213,12 @@ class _Transaction:
         self.db.execute("ROLLBACK" if kind else "COMMIT")
 
 
+PUT_FIELD = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+"""
+
+
 class RedisBackend:
     def __init__(self, url: str):
         try:
@@ -189,6 +233,7 @@ class RedisBackend:
             socket_timeout=STORE_TIMEOUT_SECONDS,
             socket_connect_timeout=STORE_TIMEOUT_SECONDS,
         )
+        self._put_field = self._redis.register_script(PUT_FIELD)
 
     def get(self, key: str) -> str | None:
         return self._redis.get(key)
@@ -211,6 +256,23 @@ class RedisBackend:
     def delete(self, *keys: str) -> None:
         if keys:
             self._redis.delete(*keys)
+
+    # A map is a hash; each field carries its own expiry time (Redis 6 has no per-field TTL),
+    # and the hash lives as long as its longest-lived field (one script: atomic, Redis 6 and 7).
+
+    def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
+        self._put_field(keys=[key], args=[field, json.dumps([time.time() + ttl, value]), ttl])
+
+    def fields(self, key: str) -> dict[str, str]:
+        now, alive = time.time(), {}
+        for field, stored in self._redis.hgetall(key).items():
+            expires, value = json.loads(stored)
+            if expires > now:
+                alive[field] = value
+        return alive
+
+    def delete_field(self, key: str, field: str) -> None:
+        self._redis.hdel(key, field)
 
 
 def open_store(redis_url: str, instance: Path, namespace: str) -> Store:

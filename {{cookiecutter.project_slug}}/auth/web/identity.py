@@ -148,7 +148,7 @@ def _failed(name: str, reason: str) -> None:
 
 def sign_in(record: SessionRecord) -> None:
     """Start the session of someone who just proved who they are."""
-    record = auth().sessions.start(record)
+    record = auth().sessions.start(record, agent=request.headers.get("User-Agent", ""))
     start_session(record)
     signals.user_signed_in.send(
         current_app._get_current_object(),
