@@ -25,13 +25,13 @@ def test_a_new_secret_has_160_random_bits():
 
 def test_the_provisioning_uri_names_the_app_and_the_user():
     secret = mfa.new_totp_secret()
-    uri = mfa.provisioning_uri(secret, username="alice", issuer="My Dash App")
+    uri = mfa.provisioning_uri(secret, username="alice", issuer="Sales Weekly")
     parts = urlsplit(uri)
     assert (parts.scheme, parts.netloc) == ("otpauth", "totp")
-    assert unquote(parts.path) == "/My Dash App:alice"
+    assert unquote(parts.path) == "/Sales Weekly:alice"
     query = parse_qs(parts.query)
     assert query["secret"] == [secret]
-    assert query["issuer"] == ["My Dash App"]
+    assert query["issuer"] == ["Sales Weekly"]
     assert pyotp.parse_uri(uri).now() == pyotp.TOTP(secret).now()  # what an authenticator app derives
 
 
@@ -91,7 +91,7 @@ def test_recovery_codes_are_stored_only_as_hashes_and_match_as_typed():
 
 
 def test_the_qr_code_is_an_svg_image_a_strict_page_can_show():
-    uri = mfa.provisioning_uri(mfa.new_totp_secret(), username="alice", issuer="My Dash App")
+    uri = mfa.provisioning_uri(mfa.new_totp_secret(), username="alice", issuer="Sales Weekly")
     data_uri = mfa.qr_code_data_uri(uri)
     assert data_uri.startswith("data:image/svg+xml")  # allowed by img-src 'self' data:
     svg = ElementTree.fromstring(unquote(data_uri.split(",", 1)[1]))  # noqa: S314 (made here)
@@ -99,5 +99,5 @@ def test_the_qr_code_is_an_svg_image_a_strict_page_can_show():
     assert int(svg.get("width")) == int(svg.get("height")) > 100
     inline = mfa.qr_code_svg(uri)
     assert inline.startswith("<svg") and "<script" not in inline and "href" not in inline
-    other = mfa.provisioning_uri(mfa.new_totp_secret(), username="alice", issuer="My Dash App")
+    other = mfa.provisioning_uri(mfa.new_totp_secret(), username="alice", issuer="Sales Weekly")
     assert mfa.qr_code_svg(other) != inline
