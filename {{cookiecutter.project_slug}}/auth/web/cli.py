@@ -1,4 +1,4 @@
-"""``flask users ...`` and ``flask keys ...``: accounts and the session key, from the shell."""
+"""``flask users ...``, ``flask keys ...`` and ``flask access``: accounts, the session key and the rules, from the shell."""
 
 from __future__ import annotations
 
