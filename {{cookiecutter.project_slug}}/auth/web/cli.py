@@ -1,4 +1,4 @@
-"""``flask users ...``, ``flask keys ...`` and ``flask access``: accounts, the session key and the rules, from the shell."""
+"""``flask users``, ``flask keys`` and ``flask access``: accounts, the key and the rules, from the shell."""
 
 from __future__ import annotations
 
