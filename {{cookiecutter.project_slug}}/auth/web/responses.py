@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import InternalServerError
 
-from ..errors import AuthError
+from ..errors import AuthError, SessionEnded
 from .identity import auth
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ def install_error_pages(server: Flask) -> None:
 
     @server.errorhandler(AuthError)
     def refused(error: AuthError):
+        if isinstance(error, SessionEnded) and request.method == "GET" and wants_html():
+            return sign_in_redirect()  # a page or route: straight to the sign-in page
         response = error_response(error.code, error.description)
         response.headers.update(error.headers)
         return response
