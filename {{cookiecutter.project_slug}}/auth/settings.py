@@ -169,8 +169,8 @@ class Settings:
                 env, "FAILED_SIGN_IN_WINDOW", DEFAULT_FAILURE_WINDOW_SECONDS, "seconds"
             ),
             session_store=_session_store(env),
-            graph_url=_value(env, "MICROSOFT_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/"),
-            session_within_refresh_token=_switch(env, "SESSION_WITHIN_REFRESH_TOKEN"),
+            graph_url=_value(env, "OIDC_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/"),
+            session_within_refresh_token=_switch(env, "OIDC_SESSION_WITHIN_REFRESH_TOKEN"),
         )
 
     @classmethod

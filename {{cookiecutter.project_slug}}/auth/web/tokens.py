@@ -6,14 +6,18 @@
 
 Valid when returned (refreshed first when it expires within a minute, once for all workers).
 When the provider refuses to refresh it (revoked, expired), the session ends and the request
-is answered "sign in again"; when the provider cannot be reached, 503.
+is answered "sign in again"; when the provider cannot be reached, 503. ``provider_metadata()``
+is the same provider's discovery document, for its endpoints (userinfo_endpoint, ...).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import requests
 from flask import current_app
 
-from ..errors import ProviderUnavailable, SessionEnded
+from ..errors import AuthError, ProviderUnavailable, SessionEnded
 from ..sso.refresh import RefreshUnavailable, SignInAgain
 from .identity import auth, clear_session, current_user, session_record
 
@@ -40,3 +44,16 @@ def access_token() -> str | None:
     except RefreshUnavailable as unavailable:
         raise ProviderUnavailable(reason=str(unavailable)) from None
     return token
+
+
+def provider_metadata() -> dict[str, Any] | None:
+    """The discovery document of this request's single sign-on provider; None for password
+    users and signed-out visitors. Raises ProviderUnavailable when it cannot be fetched."""
+    user = current_user()
+    parts = auth()
+    if user is None or user.provider == "basic" or parts.sso is None:
+        return None
+    try:
+        return dict(parts.sso.metadata_of(user.provider))
+    except (requests.RequestException, AuthError) as error:
+        raise ProviderUnavailable(reason=f"discovery: {type(error).__name__}") from None
