@@ -161,7 +161,10 @@ def test_tokens_stay_readable_after_key_rotation(idp, files, signed_in, app):
     old_key = app.server.secret_key
     settings = parts_of(app).settings  # as `flask keys rotate` does: new key, old one kept, prefix pinned
     rotated = replace(
-        settings, secret_key=secrets.token_urlsafe(48), secret_key_fallbacks=(old_key,), redis_prefix=settings.namespace
+        settings,
+        secret_key=secrets.token_urlsafe(48),
+        secret_key_fallbacks=(old_key,),
+        redis_prefix=settings.namespace,
     )
     after = create_app(rotated).server.test_client()
     after.set_cookie("session", signed_in.get_cookie("session").value)
@@ -181,7 +184,9 @@ def test_a_back_channel_logout_ends_the_session(idp, app, signed_in):
     other = app.server.test_client()
     sign_in_via_provider(other)  # the same provider session: both end
     headers = {"Origin": idp.issuer}  # posted by the provider's server, from its origin
-    response = app.server.test_client().post(LOGOUT, data={"logout_token": idp.logout_token()}, headers=headers)
+    response = app.server.test_client().post(
+        LOGOUT, data={"logout_token": idp.logout_token()}, headers=headers
+    )
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     for client in (signed_in, other):
         assert client.get("/dashboard", headers=HTML).status_code == 302
@@ -260,7 +265,9 @@ def test_graph_failing_stops_the_sign_in(files):
 
 
 def test_a_session_can_be_held_to_the_grant(files, idp):
-    assert grant_ends({"access_token": "a", "refresh_token": "r", "refresh_expires_in": 1800}, now=1000) == 2800
+    assert (
+        grant_ends({"access_token": "a", "refresh_token": "r", "refresh_expires_in": 1800}, now=1000) == 2800
+    )
     assert grant_ends({"access_token": "a", "expires_in": 300}, now=1000) == 1300  # no refresh token
     assert grant_ends({"access_token": "a", "refresh_token": "r"}, now=1000) == 0  # unknown: not held
     app = oidc_app(files, idp.issuer)

@@ -277,7 +277,9 @@ class SingleSignOn:
         check_id_token_claims(claims, provider, metadata)
         if lacks_claims(claims, provider) and metadata.get("userinfo_endpoint"):
             try:
-                info = client.userinfo(token=token)
+                # The access token alone: given an expiry and a refresh token, Authlib would refresh
+                # a short-lived one by itself and the provider would rotate the one kept in the vault.
+                info = client.userinfo(token={"access_token": token["access_token"], "token_type": "Bearer"})
             except (AuthlibBaseError, ValueError) as failure:
                 raise SignInFailed(401, NOT_VERIFIED, f"userinfo: {failure!r}") from None
             if info.get("sub") != claims["sub"]:
