@@ -15,12 +15,14 @@ import pytest
 from conftest import HTML, run_callback, sign_in
 from joserfc.jwk import RSAKey
 from oidc_fake_provider import FakeProvider
-from test_oidc import ALICE, at_provider, oidc_app, path_of, session_of, sign_in_via_provider
+from test_oidc import ALICE, app, at_provider, idp, oidc_app, path_of, session_of, sign_in_via_provider
 
 from app import create_app
 from auth.session import SessionRecord
 from auth.sso.tokens import grant_ends
 from auth.web.identity import EXTENSION
+
+__all__ = ["app", "idp"]  # test_oidc's fixtures: the fake provider, an app signed in through it
 
 PROFILE = [("profile-claims", "children")]
 FETCH = [("fetch-profile", "n_clicks", 1)]
@@ -39,17 +41,6 @@ def profile(client):
 def claims_shown(response) -> str:
     assert response.status_code == 200, response.text
     return response.text
-
-
-@pytest.fixture
-def idp():
-    with FakeProvider(user=dict(ALICE)) as provider:
-        yield provider
-
-
-@pytest.fixture
-def app(files, idp):
-    return oidc_app(files, idp.issuer)
 
 
 @pytest.fixture
