@@ -84,3 +84,15 @@ class CrossSiteRefused(AuthError):
 class NotFound(AuthError):
     code = 404
     description = "Not found."
+
+
+class SessionEnded(SignInRequired):
+    """The single sign-on session can no longer act as the user (refresh refused): sign in again.
+    A browser navigation is sent to the sign-in page (web/responses.py)."""
+
+    description = "Your sign-in has ended. Please sign in again."
+
+
+class ProviderUnavailable(AuthError):
+    code = 503
+    description = "The sign-in provider could not be reached. Please try again in a moment."

@@ -116,6 +116,12 @@ class Store:
     def delete(self, key: str) -> None:
         self.backend.delete(self.namespace + key)
 
+    def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
+        self.backend.put_field(self.namespace + key, field, value, ttl)
+
+    def fields(self, key: str) -> dict[str, str]:
+        return self.backend.fields(self.namespace + key)
+
 
 class SQLiteBackend:
     def __init__(self, path: Path):

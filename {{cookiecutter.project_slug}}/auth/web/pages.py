@@ -15,6 +15,7 @@ import dash
 from flask import current_app
 
 from .. import decision
+from ..errors import SessionEnded
 from ..policy import access_of, public
 from ..users import User
 from .identity import current_user
@@ -48,7 +49,10 @@ class PageGuard:
         def guarded_layout(**kwargs: Any) -> Any:
             verdict = decision.decide(access, current_user(), "page", path, current_app._get_current_object())
             if verdict is decision.Decision.ALLOW:
-                return layout(**kwargs) if callable(layout) else layout
+                try:
+                    return layout(**kwargs) if callable(layout) else layout
+                except SessionEnded:  # its access_token() could not be had: sign in again
+                    return self.sign_in_view(requested_url(path))
             if verdict is decision.Decision.SIGN_IN:
                 return self.sign_in_view(requested_url(path))
             return self.not_allowed_view()

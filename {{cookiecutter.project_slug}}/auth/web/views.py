@@ -74,6 +74,8 @@ def logout_confirm():
 def logout():
     record = session_record()
     sso = auth().sso
+    if sso and record and record.provider != "basic":
+        sso.tokens.revoke(record)  # best effort, logged: the provider forgets the tokens first
     after = sso.logout_url(record) if sso and record else None  # before the session's id token goes
     sign_out()
     return redirect(after or home_url())
