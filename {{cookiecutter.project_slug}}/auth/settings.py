@@ -26,9 +26,12 @@ DEFAULT_IDLE_TIMEOUT_SECONDS = 8 * 60 * MINUTE
 DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 24 * 60 * MINUTE
 DEFAULT_CALLBACK_ROUTE = "/oidc/<idp>/callback"
 DEFAULT_OIDC_TIMEOUT_SECONDS = 10  # for every call to a provider
-DEFAULT_FAILURE_WINDOW_SECONDS = 300  # a failed password sign-in counts this long
-DEFAULT_FAILURES_PER_ACCOUNT = 10  # then that account waits for the window to pass
-DEFAULT_FAILURES_PER_ADDRESS = 50  # then that client address waits
+# After 10 failures an account waits this long for unknown clients, doubling with each
+# further failure (accounts/devices.py); 50 failures from one address in it stop that address.
+DEFAULT_FAILURE_WINDOW_SECONDS = 30
+DEFAULT_FAILURES_PER_ACCOUNT = 10
+DEFAULT_FAILURES_PER_ADDRESS = 50
+DEFAULT_PASSWORD_CHECKS_AT_ONCE = 2  # scrypt checks side by side in one worker; more get a quick 503
 SEEN_RESOLUTION_SECONDS = 60  # "last seen" is written back at most this often
 
 
@@ -124,6 +127,8 @@ class Settings:
     failures_per_account: int = DEFAULT_FAILURES_PER_ACCOUNT
     failures_per_address: int = DEFAULT_FAILURES_PER_ADDRESS
     session_store: str = "cookie"
+    # issue 10: password accounts
+    password_checks_at_once: int = DEFAULT_PASSWORD_CHECKS_AT_ONCE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Settings:
@@ -157,6 +162,9 @@ class Settings:
                 env, "FAILED_SIGN_IN_WINDOW", DEFAULT_FAILURE_WINDOW_SECONDS, "seconds"
             ),
             session_store=_session_store(env),
+            password_checks_at_once=_whole(
+                env, "PASSWORD_CHECKS_AT_ONCE", DEFAULT_PASSWORD_CHECKS_AT_ONCE, "checks"
+            ),
         )
 
     @classmethod
