@@ -11,8 +11,13 @@ from flask import Response, current_app, request
 from ..accounts.devices import DEVICE_COOKIE_DAYS, Device, issue_device_cookie, trusted_device
 
 
+def _secure() -> bool:
+    """As for the session cookie: PUBLIC_URL is https, or this request came over HTTPS."""
+    return bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
 def cookie_name() -> str:
-    return "__Host-device" if current_app.config.get("SESSION_COOKIE_SECURE") else "device"
+    return "__Host-device" if _secure() else "device"
 
 
 def _keys() -> list[str]:
@@ -32,7 +37,7 @@ def remember_device(response: Response, user_id: str) -> Response:
             issue_device_cookie(user_id, current_app.secret_key),
             max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
             path="/",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            secure=_secure(),
             httponly=True,
             samesite="Lax",
         )
