@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import pyotp
-
 import pytest
 from browser import (
     assert_accessible,
@@ -62,7 +61,9 @@ def two_step_on(project, name: str, env: dict[str, str]) -> str:
         check=True,
         env={**os.environ, "FLASK_APP": "app:server", **env},
     ).stdout
-    return pyotp.parse_uri(next(line for line in printed.splitlines() if line.startswith("otpauth://"))).secret
+    return pyotp.parse_uri(
+        next(line for line in printed.splitlines() if line.startswith("otpauth://"))
+    ).secret
 
 
 def sign_in_with_keyboard(chrome, app_url: str, name: str) -> None:

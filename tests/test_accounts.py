@@ -91,7 +91,9 @@ def signed_in(browser: requests.Session, url: str) -> bool:
 def guess(url: str, name: str, times: int) -> list[requests.Response]:
     """Wrong passwords from clients that never signed in (no device cookie), two at a time."""
     with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(lambda n: post_password(requests, url, name, f"guess-number-{n:04}"), range(times)))
+        return list(
+            pool.map(lambda n: post_password(requests, url, name, f"guess-number-{n:04}"), range(times))
+        )
 
 
 def waits(response: requests.Response) -> bool:
@@ -175,7 +177,9 @@ def test_sign_out_everywhere_is_seen_by_every_worker(host):
     browsers = [requests.Session() for _ in range(3)]
     for browser in browsers:
         assert post_password(browser, host.url, "reader").status_code == 302
-    assert browsers[0].post(f"{host.url}/account/sign-out-everywhere", allow_redirects=False).status_code == 302
+    assert (
+        browsers[0].post(f"{host.url}/account/sign-out-everywhere", allow_redirects=False).status_code == 302
+    )
     for browser in browsers:
         assert not any(signed_in(browser, host.url) for _ in range(4))
 
@@ -185,7 +189,9 @@ def flood(url: str, stop: threading.Event, answers: list, address: str) -> None:
     n = 0
     while not stop.is_set():
         n += 1
-        connection = http.client.HTTPConnection(HOST, int(url.rsplit(":", 1)[1]), timeout=10, source_address=(address, 0))
+        connection = http.client.HTTPConnection(
+            HOST, int(url.rsplit(":", 1)[1]), timeout=10, source_address=(address, 0)
+        )
         body = urlencode({"username": f"guess-{address}-{n}", "password": "a-guessed-password"})
         started = time.monotonic()
         try:

@@ -70,7 +70,11 @@ def test_password_change_needs_the_current_password(alice):
 
 @pytest.mark.parametrize(
     ("new", "reason"),
-    [("short-one", "at least 15 characters"), ("password12345678", "common password"), ("alice12345678901", "your username")],
+    [
+        ("short-one", "at least 15 characters"),
+        ("password12345678", "common password"),
+        ("alice12345678901", "your username"),
+    ],
 )
 def test_weak_new_password_is_refused_with_the_reason(alice, new, reason):
     response = alice.post("/account/password", data={"current": PASSWORDS["alice"], "new": new})
@@ -157,7 +161,9 @@ def test_a_wrong_code_signs_nobody_in_and_counts_as_a_failed_attempt(app, client
     caplog.set_level(logging.INFO, logger="auth.audit")
     secret, _ = two_step_for(app, "alice")
     sign_in(client, "alice")
-    wrong = next(c for c in ("000000", "111111", "222222") if c not in {code(secret, d) for d in (-30, 0, 30)})
+    wrong = next(
+        c for c in ("000000", "111111", "222222") if c not in {code(secret, d) for d in (-30, 0, 30)}
+    )
     response = client.post("/login/code", data={"code": wrong})
     assert response.status_code == 401 and "not right" in response.get_data(as_text=True)
     assert client.get("/dashboard", headers=HTML).status_code == 302

@@ -68,7 +68,7 @@ class Accounts:
         return self.file.clear_totp(user_id)
 
     def second_factor(self, user_id: str, code: str) -> str | None:
-        """"code" or "recovery-code" if this is a right one not used before, else None.
+        """ "code" or "recovery-code" if this is a right one not used before, else None.
 
         Read from the file itself, not the cached view: the last step must be the latest.
         """
@@ -138,7 +138,10 @@ class Accounts:
         if owner is None:
             return None
         now = int(time.time())
-        if tokens.needs_touch(owner.record, now) and self.file.touch_token(owner.user, owner.label, now):
-            if owner.record.last_used is None:
-                signals.account_changed.send(None, event="token-first-used", user=owner.user, label=owner.label)
+        first_use = owner.record.last_used is None
+        touched = tokens.needs_touch(owner.record, now) and self.file.touch_token(
+            owner.user, owner.label, now
+        )
+        if touched and first_use:
+            signals.account_changed.send(None, event="token-first-used", user=owner.user, label=owner.label)
         return owner.user

@@ -15,7 +15,9 @@ from .identity import auth
 
 
 def _announce(event: str, user: str, **details) -> None:
-    signals.account_changed.send(current_app._get_current_object(), event=event, user=user, by="admin", **details)
+    signals.account_changed.send(
+        current_app._get_current_object(), event=event, user=user, by="admin", **details
+    )
 
 
 def _password_accounts():

@@ -254,7 +254,8 @@ def two_step_confirm():
     return _account_page(
         once={
             "title": "Two-step sign-in is on: your recovery codes",
-            "hint": "Keep these somewhere safe. Each works once, in place of a code; they are not shown again.",
+            "hint": "Keep these somewhere safe. Each works once, in place of a code. "
+            "They are not shown again.",
             "codes": two_step.recovery_codes,
         }
     )

@@ -151,7 +151,7 @@ def check_password(name: str, password: str) -> None:
 
 
 def check_second_factor(user_id: str, code: str) -> str:
-    """"code" or "recovery-code"; raises like check_password: a wrong code is a failed attempt."""
+    """ "code" or "recovery-code"; raises like check_password: a wrong code is a failed attempt."""
     kind = None
 
     def right() -> bool:
