@@ -51,6 +51,10 @@ def on_session_revoked(sender, sid, user_id, reason, **extra) -> None:
         audit("session-revoked", user=user_id, reason=reason)
 
 
+def on_account_changed(sender, event, user, **details) -> None:
+    audit(event, user=user, **details)
+
+
 def subscribe() -> None:
     """Connect the audit log to the signals (once; connecting again changes nothing)."""
     signals.user_signed_in.connect(on_signed_in)
@@ -58,3 +62,4 @@ def subscribe() -> None:
     signals.sign_in_failed.connect(on_sign_in_failed)
     signals.access_denied.connect(on_access_denied)
     signals.session_revoked.connect(on_session_revoked)
+    signals.account_changed.connect(on_account_changed)

@@ -63,6 +63,20 @@ class Throttled(AuthError):
     description = "Too many failed sign-ins. Try again in a few minutes."
 
 
+class Locked(Throttled):
+    description = (
+        "This account is locked after too many failed sign-ins. Sign in from a browser you "
+        "used before, or ask an administrator to unlock it."
+    )
+
+
+class Busy(AuthError):
+    """More password checks at once than this worker runs: a quick answer instead of a queue."""
+
+    code = 503
+    description = "Too many sign-ins at this moment. Try again in a few seconds."
+
+
 class SignInFailed(AuthError):
     """A single sign-on that did not complete; ``code`` is set per case (400-504)."""
 

@@ -28,3 +28,8 @@ access_denied = _signals.signal("access-denied")
 
 session_revoked = _signals.signal("session-revoked")
 """``sid``, ``user_id``, ``reason`` ("sign-out", ...): refused from now on, by every worker."""
+
+account_changed = _signals.signal("account-changed")
+"""``event`` ("password-changed", "two-step-on", "two-step-off", "recovery-code-used",
+"token-created", "token-revoked", "token-first-used", "signed-out-everywhere", "lock-out",
+"unlock"), ``user``, and details (``label``, ``by``): never a secret."""

@@ -73,6 +73,10 @@ class Store:
         """An attempt that turned out right no longer counts as a failure."""
         self.backend.count(self.key("failures", counter), window, by=-1)
 
+    def clear_attempts(self, counter: str) -> None:
+        """A success (or an admin's unlock): the failures so far no longer count."""
+        self.backend.delete(self.key("failures", counter))
+
     # What a session keeps server-side (too big for, or too secret for, the cookie) -----
 
     def keep(self, sid: str, what: str, value: str, ttl: int) -> None:

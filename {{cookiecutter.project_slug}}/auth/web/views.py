@@ -6,8 +6,8 @@ from flask import Blueprint, redirect, render_template, request
 
 from ..errors import AuthError
 from ..policy import public
-from ..session import SessionRecord
-from .identity import auth, check_password, current_user, session_record, sign_in, sign_out
+from .account_views import password_accepted
+from .identity import auth, check_password, current_user, session_record, sign_out
 from .responses import home_url, safe_next
 
 # The pages live in auth/templates/auth/, beside the package's other data.
@@ -52,13 +52,7 @@ def login_with_password():
         check_password(username, request.form.get("password", ""))
     except AuthError as refusal:  # the form again, with what was typed and why
         return _login_page(refusal.code, refusal.description, username, refusal.headers)
-    user_id = username.casefold()
-    sign_in(
-        SessionRecord(
-            user_id=user_id, name=username, provider="basic", credential=parts.passwords.fingerprint(user_id)
-        )
-    )
-    return redirect(safe_next(request.form.get("next")))
+    return password_accepted(username.casefold(), username, safe_next(request.form.get("next")))
 
 
 @bp.get("/logout")
