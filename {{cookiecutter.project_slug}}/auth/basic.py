@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -77,6 +78,11 @@ class PasswordFile:
         return self._file.get().get(name.casefold())
 
 
+@functools.lru_cache(maxsize=4096)
+def _fingerprint(stored_hash: str) -> str:
+    return hashlib.sha256(stored_hash.encode()).hexdigest()[:16]
+
+
 class Passwords:
     """Checks passwords against the directory's hashes, remembering successes."""
 
@@ -94,7 +100,7 @@ class Passwords:
         sessions signed in with the old one, on their next request.
         """
         stored = self.directory.password_hash(name.casefold())
-        return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
+        return _fingerprint(stored) if stored else None
 
     def check(self, name: str, password: str) -> bool:
         """True if right; unknown users take as long as wrong passwords."""

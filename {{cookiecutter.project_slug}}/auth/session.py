@@ -76,8 +76,12 @@ class SessionRecord:
                 data["sub"] = str(data["id"]).rpartition("#")[2]
         elif version != VERSION:
             return None
+        values = {name: data[key] for name, key in KEYS.items() if data.get(key) is not None}
+        if not isinstance(values.get("groups", ()), list | tuple):
+            return None
+        values["groups"] = tuple(values.get("groups", ()))
         try:
-            record = cls(**{name: data[key] for name, key in KEYS.items() if data.get(key) is not None})
+            record = cls(**values)
         except TypeError:
             return None  # a required field is missing
         if not (
@@ -85,7 +89,6 @@ class SessionRecord:
             and isinstance(record.sid, str)
             and isinstance(record.started, int)
             and isinstance(record.seen, int)
-            and isinstance(record.groups, list | tuple)
         ):
             return None
-        return replace(record, groups=tuple(record.groups))
+        return record

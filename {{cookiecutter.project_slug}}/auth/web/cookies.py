@@ -13,14 +13,17 @@ than in Flask's static config.
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface, SessionInterface
-from itsdangerous import URLSafeTimedSerializer
+import time
+
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..errors import ConfigurationError
 from ..settings import Settings
 
 SECURE_NAME = "__Host-session"
+DECODED_COOKIES = 4096  # cookie values whose signature a worker has checked, kept decoded
 
 
 class SecureOverHttps:
@@ -29,15 +32,44 @@ class SecureOverHttps:
 
 
 class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
+    """Flask's signed cookie, with each cookie value's signature checked once per worker.
+
+    A browser sends the same value until the session changes, so the decoded value is kept
+    (by the exact string, so any change to it is checked afresh); its age is checked on
+    every request, and what the session holds (revoked? timed out?) is decided anew each time.
+    """
+
     def __init__(self):
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+        self._decoded: dict[str, tuple[dict, float]] = {}  # cookie value -> (data, signed at)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
         keys = (app.secret_key, *app.config["SECRET_KEY_FALLBACKS"])
         if keys not in self._serializers:
             self._serializers = {keys: super().get_signing_serializer(app)}
+            self._decoded = {}
         return self._serializers[keys]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = app.permanent_session_lifetime.total_seconds()
+        decoded = self._decoded.get(value)
+        if decoded is None or time.time() - decoded[1] > max_age:
+            try:
+                data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            if len(self._decoded) >= DECODED_COOKIES:
+                self._decoded.clear()  # simple and thread-safe; the next requests decode again
+            decoded = self._decoded[value] = (data, signed_at.timestamp())
+        # A copy per request, one level deep: what a request changes stays in its own session.
+        return self.session_class({k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()})
 
     def get_cookie_name(self, app: Flask) -> str:
         # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
