@@ -28,3 +28,10 @@ access_denied = _signals.signal("access-denied")
 
 session_revoked = _signals.signal("session-revoked")
 """``sid``, ``user_id``, ``reason`` ("sign-out", ...): refused from now on, by every worker."""
+
+dependency_failed = _signals.signal("dependency-failed")
+"""``dependency`` ("store", "users_file", "groups_file"), ``reason``: sent once per worker when
+it stops answering (not once per request)."""
+
+dependency_recovered = _signals.signal("dependency-recovered")
+"""``dependency``, ``seconds`` (how long it was down, as this worker saw it)."""

@@ -9,7 +9,7 @@ from flask import current_app, g, has_request_context, request, session
 
 from .. import decision, signals
 from ..basic import parse_basic_header
-from ..errors import AuthError, NotAllowed, SignInRequired, Throttled, WrongCredentials
+from ..errors import AuthError, NotAllowed, SignInRequired, StoreUnavailable, Throttled, WrongCredentials
 from ..policy import Access
 from ..session import SessionRecord
 from ..users import User
@@ -24,9 +24,24 @@ def auth() -> Any:
 
 
 def current_user() -> User | None:
-    """The user of this request, or None when nobody is signed in (or outside a request)."""
+    """The user of this request, or None when nobody is signed in (or outside a request).
+
+    While the store is down, a public page sees nobody signed in (the cookie is kept);
+    a request that needs the user has already stopped with a 503 (``needed_user``).
+    """
     if not has_request_context():
         return None
+    if "auth_user" not in g:
+        try:
+            return needed_user()
+        except StoreUnavailable:
+            return None
+    return g.auth_user
+
+
+def needed_user() -> User | None:
+    """``current_user()`` for what must know: raises StoreUnavailable (a 503) rather than
+    take "cannot tell" for "signed out"."""
     if "auth_user" not in g:
         g.auth_user = resolve_user()
     return g.auth_user
@@ -51,7 +66,7 @@ def group_members() -> dict[str, tuple[str, ...]]:
 
 def require(access: Access, target: str = "") -> User | None:
     """Stop the request with 401 (signed out) or 403 (not allowed) unless ``access`` allows it."""
-    user = current_user()
+    user = needed_user()
     verdict = decision.decide(access, user, "function", target, current_app._get_current_object())
     if verdict is decision.Decision.SIGN_IN:
         raise SignInRequired()
@@ -115,6 +130,8 @@ def _user_from_header(header: str) -> User | None:
     name, password = credentials
     try:
         check_password(name, password)
+    except StoreUnavailable:
+        raise  # cannot count the attempt: a 503, not "signed out"
     except AuthError as refusal:
         g.auth_retry_after = refusal.headers.get("Retry-After")
         return None
