@@ -46,7 +46,9 @@ class PendingRevocations:
         return self.waiting() and any(_covers(entry, record) for entry in self._entries())
 
     def replay(
-        self, end_session: Callable[[str, str, str], None], end_all: Callable[[str, int, str | None, str], None]
+        self,
+        end_session: Callable[[str, str, str], None],
+        end_all: Callable[[str, int, str | None, str], None],
     ) -> None:
         """Apply every waiting revocation (``end_session(user_id, sid, reason)``,
         ``end_all(user_id, before, keep, reason)``), then forget them. A store failure

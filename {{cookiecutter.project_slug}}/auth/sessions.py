@@ -90,9 +90,12 @@ class Sessions:
         if now - record.seen > self.settings.idle_timeout_seconds:
             return None, record
         if self.pending is not None and self.pending.waiting():
-            if self.pending.refuses(record):
-                return None, record
-            self.replay_pending()
+            try:
+                self.replay_pending()
+            except StoreUnavailable:
+                if self.pending.refuses(record):  # signed out during the outage: refused here
+                    return None, record
+                raise
         if self.store.is_revoked(record.sid):
             return None, record
         keys = self._member_keys(record)

@@ -176,11 +176,15 @@ def sign_in(record: SessionRecord) -> None:
 
 
 def sign_out() -> SessionRecord | None:
-    """End this browser's session, on every worker and host; returns what it held."""
-    record = clear_session()
+    """End this browser's session, on every worker and host; returns what it held.
+
+    Ended first, cleared after: if the end cannot be recorded (StoreUnavailable, a 503),
+    the browser keeps its cookie, so the sign-out never looks done when it is not."""
+    record = session_record()
     if record is not None:
         auth().sessions.end(record, "sign-out", current_app._get_current_object())
         signals.user_signed_out.send(
             current_app._get_current_object(), user_id=record.user_id, sid=record.sid
         )
+    clear_session()
     return record

@@ -6,7 +6,7 @@ import logging
 from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..errors import AuthError
 from .identity import auth
@@ -84,8 +84,12 @@ def install_error_pages(server: Flask) -> None:
     """The auth package's errors, and unexpected ones, end as a plain page (or JSON) with
     their status, never a trace. Other errors of the app keep their own handlers."""
 
-    @server.errorhandler(AuthError)
-    def refused(error: AuthError):
+    # Filed under HTTPException: Flask files a handler under its class's status code, so one
+    # for AuthError (400) would miss a 503 StoreUnavailable, or a code set per instance.
+    @server.errorhandler(HTTPException)
+    def refused(error: HTTPException):
+        if not isinstance(error, AuthError):
+            return error  # the app's and Flask's own, as they were
         response = error_response(error.code, error.description)
         response.headers.update(error.headers)
         return response
