@@ -129,16 +129,19 @@ class Store:
 
 
 def store_call(method):
-    """Any failure of the backend (its ``FAILURES``) becomes StoreUnavailable, and the
-    backend drops what may be broken (``_after_failure``) so that the next call starts afresh."""
+    """A failure of the backend (its ``FAILURES``) is tried once more on a fresh connection
+    (``_after_failure`` drops the old one: closed by a Redis restart, or opened read-only by
+    SQLite while the file was), then becomes StoreUnavailable."""
 
     @functools.wraps(method)
     def call(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except self.FAILURES as error:
-            self._after_failure()
-            raise StoreUnavailable(reason=f"{type(self).__name__}: {error}") from None
+        for _ in range(2):
+            try:
+                return method(self, *args, **kwargs)
+            except self.FAILURES as error:
+                self._after_failure()
+                failure = error
+        raise StoreUnavailable(reason=f"{type(self).__name__}: {failure}")
 
     return call
 
@@ -273,19 +276,19 @@ class RedisBackend:
         from redis.retry import Retry
 
         self.FAILURES = (redis.RedisError,)
-        # One retry, at once: a pooled connection that a Redis restart closed is replaced without
-        # failing the request, and a Redis that hangs costs two timeouts, far under gunicorn's 30 s.
+        # No retry of its own (store_call tries once more): a Redis that hangs costs two
+        # timeouts per call, far under gunicorn's 30 s worker timeout.
         self._redis = redis.Redis.from_url(
             url,
             decode_responses=True,
             socket_timeout=STORE_TIMEOUT_SECONDS,
             socket_connect_timeout=STORE_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 1),
+            retry=Retry(NoBackoff(), 0),
         )
         self._put_field = self._redis.register_script(PUT_FIELD)
 
     def _after_failure(self) -> None:
-        pass  # redis-py drops a broken connection from its pool itself
+        pass  # redis-py has dropped the broken connection from its pool
 
     @store_call
     def get(self, key: str) -> str | None:
