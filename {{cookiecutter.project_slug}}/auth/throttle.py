@@ -3,7 +3,9 @@
 Counting first (atomically, in the shared store) means that however many guesses
 arrive at once, on however many workers and hosts, at most the limit are checked
 in a window; a right password is then forgiven its count. Every attempt from a
-client is counted, however fast the check behind it.
+client is counted, however fast the check behind it. An attempt that cannot be
+counted (the store down: StoreUnavailable) is not checked either: the client gets a
+503, never an uncounted guess.
 """
 
 from __future__ import annotations

@@ -186,3 +186,15 @@ def test_a_callback_of_a_protected_page_answers_503_as_json(app, alice):
             alice, [("chart", "figure"), ("summary", "children")], [("metric", "value", "visits")]
         )
         assert answer.status_code == 503 and answer.is_json
+
+
+def test_server_side_sessions_with_their_store_down_answer_503_not_500(files):
+    down = f"redis://127.0.0.1:{closed_port()}/0"
+    app = create_app(make_settings(files, session_store="redis", redis_url=down))
+    client = with_cookie(app, "id-of-a-session-kept-in-redis")  # a returning visitor
+    page = client.get("/dashboard", headers=HTML)
+    assert page.status_code == 503 and "Retry-After" in page.headers
+    assert "try again" in page.get_data(as_text=True)
+    assert client.get("/", headers=HTML).status_code == 200, "public pages without a session"
+    health = app.server.test_client().get("/healthz")
+    assert health.status_code == 503 and health.json == {"status": "degraded", "store": "unreachable"}

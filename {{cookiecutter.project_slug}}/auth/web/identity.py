@@ -107,6 +107,8 @@ def clear_session() -> SessionRecord | None:
 
 def resolve_user() -> User | None:
     """From an ``Authorization: Basic`` header (scripts), else from the session."""
+    if "session_store_failure" in g:  # a server-side session that could not be read (cookies.py)
+        raise StoreUnavailable(reason=g.session_store_failure)
     header = request.headers.get("Authorization")
     if header is not None and auth().passwords is not None:
         return _user_from_header(header)
