@@ -55,8 +55,22 @@ def lua_script(body: str) -> str:
     return f'wrk.method = "POST"\nwrk.body = [[{body}]]\nwrk.headers["Content-Type"] = "application/json"\n'
 
 
+def lua_taking_turns(body: str, cookies: list[str]) -> str:
+    """wrk script: POST this callback, each request with the next of these cookies (many users)."""
+    listed = ",\n".join(f"  [[{cookie}]]" for cookie in cookies)
+    return (
+        f"local cookies = {{\n{listed}\n}}\nlocal turn = 0\n"
+        "request = function()\n"
+        "  turn = turn % #cookies + 1\n"
+        '  local headers = {["Content-Type"] = "application/json", Cookie = cookies[turn]}\n'
+        f'  return wrk.format("POST", nil, headers, [[{body}]])\n'
+        "end\n"
+    )
+
+
 GUNICORN = ["-w", "2", "-k", "sync", "--log-level", "warning"]
-WRK = ["-t2", "-c16", "--timeout", "10s", "--latency"]
+WRK = ["-t2", "--timeout", "10s", "--latency"]
+CONNECTIONS = 16
 
 
 def free_port() -> int:
@@ -169,9 +183,11 @@ def parse_wrk(text: str) -> Result:
     return Result(float(rps.group(1)), percentiles[50], percentiles[99], errors, requests)
 
 
-def wrk(server: Server, path: str, seconds: float, headers: dict, lua: Path | None) -> Result:
+def wrk(
+    server: Server, path: str, seconds: float, headers: dict, lua: Path | None, connections: int = CONNECTIONS
+) -> Result:
     """Load ``path`` for ``seconds``; the result includes the server's CPU time per request."""
-    command = ["wrk", *WRK, f"-d{seconds:g}s"]
+    command = ["wrk", *WRK, f"-c{connections}", f"-d{seconds:g}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     if lua is not None:

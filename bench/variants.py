@@ -7,8 +7,10 @@ bare and dash-auth variants get a stub ``auth`` module whose names do nothing.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -158,11 +160,13 @@ def _copy(project: Path, target: Path, *skip: str) -> Path:
 def write_all(project: Path, out: Path) -> dict[str, Path]:
     """Write every variant under ``out``; returns name -> directory."""
     dirs = {}
-    for kind in ("ours", "ours-admin", "ours-10k"):
+    for kind in ("ours", "ours-admin", "ours-10k", "ours-users"):
         target = dirs[kind] = _copy(project, out / kind)
         (target / "pages" / "bench.py").write_text(bench_page(kind))
         if kind == "ours-10k":
             (target / "groups.toml").write_text(large_groups())
+        if kind == "ours-users":
+            many_users(target)
 
     skip = ("auth", "sign_in.py", ".env*", "users.json", "groups.toml", "pyproject.toml")
     hashes = {USER: generate_password_hash(PASSWORD, method="scrypt")}
@@ -174,6 +178,39 @@ def write_all(project: Path, out: Path) -> dict[str, Path]:
         setup = setup.replace("@HASHES@", repr(hashes))
         (target / "app.py").write_text(BARE_APP.format(doc=doc, imports=imports, setup=setup))
     return dirs
+
+
+def many_users(project: Path, count: int = 1000) -> None:
+    """users.json with ``count`` users, all with the bench user's hash (one scrypt run, not a thousand)."""
+    users = json.loads((project / "users.json").read_text())
+    record = users[USER]
+    users.update({f"user{n:04d}": record for n in range(count)})
+    (project / "users.json").write_text(json.dumps(users))
+
+
+# Session cookies as the app signs them, one per user, made with the app's own code and key.
+FORGE = """
+import sys
+from app import server
+from auth.session import SessionRecord
+from auth.web.identity import SESSION_KEY
+auth = server.extensions["dash_auth"]
+serializer = server.session_interface.get_signing_serializer(server)
+name = server.config["SESSION_COOKIE_NAME"]  # over plain HTTP, as the bench runs
+for n in range(int(sys.argv[1])):
+    user = f"user{n:04d}"
+    credential = auth.passwords.fingerprint(user)
+    record = SessionRecord(user_id=user, name=user, provider="basic", credential=credential)
+    print(f"{name}=" + serializer.dumps({SESSION_KEY: record.to_dict()}))
+"""
+
+
+def forged_cookies(project: Path, count: int) -> list[str]:
+    python = Path(sys.executable)
+    done = subprocess.run(
+        [str(python), "-c", FORGE, str(count)], cwd=project, capture_output=True, text=True, check=True
+    )
+    return done.stdout.split()
 
 
 def dash_auth_oidc_cookie() -> str:

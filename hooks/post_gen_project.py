@@ -41,6 +41,7 @@ def remove_unchosen_files() -> None:
         remove("docs/providers", "sign_in.py", "tests/oidc_fake_provider.py", "tests/test_oidc.py")
         remove("tests/sso_helpers.py", "tests/test_sso_tokens.py")
         remove("tests/test_sso_logout.py", "tests/test_sso_groups.py")
+        remove("pages/profile.py", "tests/test_sso_session_tokens.py")
     else:
         guides = (PROJECT / "docs" / "providers").glob("*.md")
         remove(*(str(guide.relative_to(PROJECT)) for guide in guides if guide.stem not in PROVIDERS))

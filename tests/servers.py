@@ -80,12 +80,19 @@ class AppServer:
     """A baked project served by gunicorn (``workers`` sync workers) on a port of its own."""
 
     def __init__(
-        self, project: Path, env: dict[str, str], workers: int = 2, port: int | None = None, threads: int = 1
+        self,
+        project: Path,
+        env: dict[str, str],
+        workers: int = 2,
+        port: int | None = None,
+        threads: int | None = 1,
     ):
         self.project = project
         self.env = env
         self.workers = workers
-        self.threads = threads  # above 1: gunicorn's gthread workers, requests side by side in each
+        # Above 1: gunicorn's gthread workers, requests side by side in each; None: as the
+        # project's gunicorn.conf.py says.
+        self.threads = threads
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
@@ -98,8 +105,7 @@ class AppServer:
             "gunicorn",
             "--workers",
             str(self.workers),
-            "--threads",
-            str(self.threads),
+            *(["--threads", str(self.threads)] if self.threads is not None else []),
             "--bind",
             f"{HOST}:{self.port}",
             "--graceful-timeout",

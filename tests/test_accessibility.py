@@ -8,8 +8,12 @@ by adding a line to ``PAGES``.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
+import pyotp
 import pytest
 from browser import (
     assert_accessible,
@@ -22,7 +26,8 @@ from browser import (
 from selenium.webdriver.common.keys import Keys
 from servers import AppServer, add_user, strong_key
 
-PASSWORDS = {"root": "root-password-12345", "alice": "alice-password-1234"}
+PASSWORDS = {"root": "root-password-12345", "alice": "alice-password-1234", "bob": "bob-password-12345"}
+TWO_STEP = {}  # name -> TOTP secret, for those with two-step sign-in on
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +46,24 @@ def app_url(baked, tmp_path_factory):
     }
     for name, password in PASSWORDS.items():
         add_user(project, name, password, env)
+    TWO_STEP["bob"] = two_step_on(project, "bob", env)
     with AppServer(project, env, workers=1) as server:
         yield f"http://localhost:{server.port}"
+
+
+def two_step_on(project, name: str, env: dict[str, str]) -> str:
+    """`flask users mfa NAME` as an admin runs it; the secret from the URI it prints."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "flask", "users", "mfa", name],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "FLASK_APP": "app:server", **env},
+    ).stdout
+    return pyotp.parse_uri(
+        next(line for line in printed.splitlines() if line.startswith("otpauth://"))
+    ).secret
 
 
 def sign_in_with_keyboard(chrome, app_url: str, name: str) -> None:
@@ -88,11 +109,13 @@ PAGES = [
     page("sign-in page", None, "/login", "#username"),
     page("sign-out confirmation", "alice", "/logout", "form"),
     page("error page", None, "/oidc/generic/callback?error=access_denied", ".alert"),
+    page("account page", "alice", "/account", "#account-name"),
 ]
 
 
 @pytest.mark.parametrize(("page_name", "who", "path", "rendered"), PAGES)
 def test_page_has_no_serious_accessibility_violation(chrome, app_url, page_name, who, path, rendered):
+    chrome.delete_all_cookies()
     if who is not None:
         fill_in_sign_in(chrome, app_url, who, PASSWORDS[who])
         wait_for_text(chrome, "#user-name", who)
@@ -114,3 +137,30 @@ def test_keyboard_alone_signs_in_and_out(chrome, app_url):
     wait_for_url(chrome, app_url + "/")
     wait_for_text(chrome, ".user a", "Sign in")
     assert chrome.get_cookie("session") is None
+
+
+def test_second_step_page_is_accessible_and_works_with_the_keyboard(chrome, app_url):
+    chrome.delete_all_cookies()
+    fill_in_sign_in(chrome, app_url, "bob", PASSWORDS["bob"])
+    wait_for_url(chrome, app_url + "/login/code")
+    assert chrome.switch_to.active_element == element(chrome, "#code")
+    assert_accessible(chrome, "second-step page")
+    press(chrome, "000000", Keys.ENTER)
+    element(chrome, ".alert")
+    assert_accessible(chrome, "second-step page after a wrong code")
+    element(chrome, "#code").clear()
+    press(chrome, pyotp.TOTP(TWO_STEP["bob"]).now(), Keys.ENTER)
+    wait_for_text(chrome, "#user-name", "bob")
+
+
+def test_account_page_reached_from_the_header_sets_up_two_step_with_the_keyboard(chrome, app_url):
+    chrome.delete_all_cookies()
+    fill_in_sign_in(chrome, app_url, "alice", PASSWORDS["alice"])
+    wait_for_text(chrome, "#user-name", "alice")
+    tab_to(chrome, "#account-link")
+    press(chrome, Keys.ENTER)
+    wait_for_url(chrome, app_url + "/account")
+    tab_to(chrome, "form[action$='/account/two-step/start'] button")
+    press(chrome, Keys.ENTER)
+    element(chrome, ".qr svg")
+    assert_accessible(chrome, "account page setting up two-step sign-in")

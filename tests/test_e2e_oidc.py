@@ -231,7 +231,7 @@ def test_admin_from_groups_claim_follows_deep_link_and_runs_admin_callback(chrom
     assert_admin_page(chrome)
     assert text_of(chrome, "#user-name") == "Ada Lovelace"
     assert user_groups(chrome) == ["admin", "analysts"], "the claim's group and groups.toml's, by e-mail"
-    assert texts(chrome, ".nav-link") == ["Home", "Dashboard", "Admin"]
+    assert texts(chrome, ".nav-link") == ["Home", "Dashboard", "Admin", "Profile"]
 
     groups_file = stack.folder / "groups.toml"
     groups_file.write_text(GROUPS_TOML + 'auditors = ["ada@example.test"]\n')
@@ -251,7 +251,7 @@ def test_plain_user_uses_dashboard_but_not_admin_page_or_its_callback(chrome, st
     element(chrome, "#chart .main-svg")  # Plotly drew the figure the callback returned
     assert text_of(chrome, "#user-name") == "Carl Clerk"
     assert text_of(chrome, "#user-groups") == "no groups"
-    assert texts(chrome, ".nav-link") == ["Home", "Dashboard"]
+    assert texts(chrome, ".nav-link") == ["Home", "Dashboard", "Profile"]
 
     choose(chrome, "#metric", "Daily sign-ups")
     wait_for_text(chrome, "#summary", "Daily sign-ups: last 7-day average")

@@ -47,7 +47,13 @@ def user_box(user: User | None) -> html.Div:
         [
             html.Div(
                 [
-                    html.Span(user.name, id="user-name", className="user-name"),
+                    # A real navigation: /account is a server page, not part of the Dash app.
+                    html.A(
+                        html.Span(user.name, id="user-name", className="user-name"),
+                        href=dash.get_relative_path("/account"),
+                        title="Your account",
+                        id="account-link",
+                    ),
                     html.Span(
                         [html.Span(group, className="chip") for group in sorted(user.groups)]
                         or html.Span("no groups", className="chip muted"),

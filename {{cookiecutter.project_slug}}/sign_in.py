@@ -19,6 +19,17 @@ OIDC_GOOGLE_SCOPES):
         response.raise_for_status()
         return [m["groupKey"]["id"] for m in response.json().get("memberships", [])]
 
+APIs that page their answers (a "next link") can be read whole with the function the app uses
+for Microsoft Entra ID's groups overage (too many groups for the token, read from Graph):
+
+    from auth.sso.graph import fetch_paged, has_group_overage
+
+    for item in fetch_paged(url, token["access_token"], items="value", next_link="@odata.nextLink"):
+        ...
+
+Next links are followed on the first URL's host only, so the token goes nowhere else. For
+calls after sign-in, use ``access_token()`` instead (README: "Calling APIs as the user").
+
 An exception here stops the sign-in with an error page.
 """
 

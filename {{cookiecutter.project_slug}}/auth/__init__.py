@@ -19,6 +19,7 @@ from .settings import Settings
 from .users import Directory, FileDirectory, User
 from .web.identity import check_groups, current_user, group_members, user_groups
 from .web.pages import allowed_pages
+from .web.tokens import access_token, provider_metadata
 
 __all__ = [
     "Access",
@@ -29,10 +30,12 @@ __all__ = [
     "FileDirectory",
     "Settings",
     "User",
+    "access_token",
     "allowed_pages",
     "check_groups",
     "current_user",
     "group_members",
+    "provider_metadata",
     "public",
     "requires",
     "signals",

@@ -52,6 +52,10 @@ def on_session_revoked(sender, sid, user_id, reason, **extra) -> None:
         audit("session-revoked", user=user_id, reason=reason)
 
 
+def on_account_changed(sender, event, user, **details) -> None:
+    audit(event, user=user, **details)
+
+
 def on_dependency_failed(sender, dependency, reason, **extra) -> None:
     audit("dependency-failed", dependency=dependency, reason=reason[:200])
 
@@ -67,5 +71,6 @@ def subscribe() -> None:
     signals.sign_in_failed.connect(on_sign_in_failed)
     signals.access_denied.connect(on_access_denied)
     signals.session_revoked.connect(on_session_revoked)
+    signals.account_changed.connect(on_account_changed)
     signals.dependency_failed.connect(on_dependency_failed)
     signals.dependency_recovered.connect(on_dependency_recovered)

@@ -8,6 +8,9 @@ the same password against the same hash is recognised without scrypt, while a
 wrong password, or a password changed in the users file, misses and is checked
 in full. Only successes are remembered and no password is kept. Remembering
 makes a check fast, never unthrottled: every attempt is counted (throttle.py).
+
+A flood of guesses must not take the workers from signed-in people: a worker runs at
+most ``checks_at_once`` scrypt checks side by side, and answers more with a quick 503.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import Busy
 from .files import WatchedFile
 from .passwords import DUMMY_HASH, UserError, UsersFile, verify_password
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 
 MAX_HEADER_LENGTH = 4096
 REMEMBERED_SUCCESSES = 4096
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 def parse_basic_header(value: str | None) -> tuple[str, str] | None:
@@ -80,8 +85,9 @@ class PasswordFile:
 class Passwords:
     """Checks passwords against the directory's hashes, remembering successes."""
 
-    def __init__(self, directory: Directory, secret_key: str):
+    def __init__(self, directory: Directory, secret_key: str, checks_at_once: int = 2):
         self.directory = directory
+        self._checks = threading.BoundedSemaphore(checks_at_once)
         self._key = hashlib.sha256(b"password-check:" + secret_key.encode()).digest()
         self._remembered: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
@@ -103,7 +109,13 @@ class Passwords:
             if stored and token in self._remembered:
                 self._remembered.move_to_end(token)
                 return True
-        if not verify_password(password, stored or DUMMY_HASH) or not stored:
+        if not self._checks.acquire(blocking=False):
+            raise Busy(retry_after=BUSY_RETRY_AFTER_SECONDS, reason="password checks at their limit")
+        try:
+            right = verify_password(password, stored or DUMMY_HASH)
+        finally:
+            self._checks.release()
+        if not right or not stored:
             return False
         with self._lock:
             self._remembered[token] = None

@@ -63,6 +63,20 @@ class Throttled(AuthError):
     description = "Too many failed sign-ins. Try again in a few minutes."
 
 
+class Locked(Throttled):
+    description = (
+        "This account is locked after too many failed sign-ins. Sign in from a browser you "
+        "used before, or ask an administrator to unlock it."
+    )
+
+
+class Busy(AuthError):
+    """More password checks at once than this worker runs: a quick answer instead of a queue."""
+
+    code = 503
+    description = "Too many sign-ins at this moment. Try again in a few seconds."
+
+
 class SignInFailed(AuthError):
     """A single sign-on that did not complete; ``code`` is set per case (400-504)."""
 
@@ -84,6 +98,18 @@ class CrossSiteRefused(AuthError):
 class NotFound(AuthError):
     code = 404
     description = "Not found."
+
+
+class SessionEnded(SignInRequired):
+    """The single sign-on session can no longer act as the user (refresh refused): sign in again.
+    A browser navigation is sent to the sign-in page (web/responses.py)."""
+
+    description = "Your sign-in has ended. Please sign in again."
+
+
+class ProviderUnavailable(AuthError):
+    code = 503
+    description = "The sign-in provider could not be reached. Please try again in a moment."
 
 
 class StoreUnavailable(AuthError):

@@ -18,6 +18,8 @@ import dash
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import audit, compat
+from .accounts.devices import LOCKOUT, LockoutPolicy
+from .accounts.records import Accounts
 from .basic import Passwords
 from .errors import StoreUnavailable
 from .health import Health
@@ -27,7 +29,7 @@ from .settings import Settings
 from .store import open_store
 from .throttle import Throttle
 from .users import Directory, FileDirectory
-from .web import cookies, sso_views, views
+from .web import account_cli, account_views, cookies, sso_views, views  # noqa: F401 (account_cli adds commands)
 from .web.cli import access_cli, keys_cli, users_cli
 from .web.guard import RequestGuard
 from .web.identity import EXTENSION
@@ -75,11 +77,20 @@ class Auth:
         self.directory = self.directory or FileDirectory(
             settings.users_file, settings.groups_file, load_users=settings.basic
         )
-        self.passwords = Passwords(self.directory, settings.secret_key) if settings.basic else None
+        self.passwords = (
+            Passwords(self.directory, settings.secret_key, settings.password_checks_at_once)
+            if settings.basic
+            else None
+        )
+        self.accounts = Accounts(settings.users_file, self.store, app.title) if settings.basic else None
         self.throttle = Throttle(
             self.store,
+            LockoutPolicy(
+                free_account_failures=settings.failures_per_account,
+                first_wait_seconds=settings.failure_window_seconds,
+                max_wait_seconds=max(LOCKOUT.max_wait_seconds, settings.failure_window_seconds),
+            ),
             settings.failure_window_seconds,
-            settings.failures_per_account,
             settings.failures_per_address,
         )
         self.sso = None
@@ -140,6 +151,7 @@ class Auth:
         # Under the app's url_base_pathname, like Dash's own routes: /login becomes /<prefix>/login.
         url_prefix = app.config.routes_pathname_prefix.rstrip("/") or None
         server.register_blueprint(views.bp, url_prefix=url_prefix)
+        server.register_blueprint(account_views.bp, url_prefix=url_prefix)
         if self.sso:
             server.register_blueprint(sso_views.blueprint(settings.callback_route, url_prefix))
         install_error_pages(server)

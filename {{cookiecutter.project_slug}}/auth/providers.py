@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_SCOPES = ("openid", "email", "profile")
+OFFLINE_ACCESS = ("offline_access",)  # OpenID Connect Core 11: "issue a refresh token"
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,29 @@ class Preset:
     groups_claim: str = ""
     extra_scopes: tuple[str, ...] = ()
     multi_tenant: bool = False  # offers an issuer for many tenants; OIDC_<NAME>_TENANTS limits them
+    # How to be given a refresh token (no refresh token, no refresh): scopes and authorization
+    # request parameters always sent, whatever OIDC_<NAME>_SCOPES adds.
+    offline_scopes: tuple[str, ...] = OFFLINE_ACCESS
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    # Entra ID sends no groups claim past 200 groups ("overage"): fetch them from Microsoft Graph.
+    groups_from_graph: bool = False
 
 
 PRESETS: dict[str, Preset] = {
-    "google": Preset("Google", issuer="https://accounts.google.com"),
-    "microsoft": Preset("Microsoft", groups_claim="groups", multi_tenant=True),
+    # Google wants access_type=offline, and prompt=consent, or it sends a refresh token only at
+    # a user's very first consent.
+    "google": Preset(
+        "Google",
+        issuer="https://accounts.google.com",
+        offline_scopes=(),
+        authorize_params=(("access_type", "offline"), ("prompt", "consent")),
+    ),
+    "microsoft": Preset("Microsoft", groups_claim="groups", multi_tenant=True, groups_from_graph=True),
     "okta": Preset("Okta", groups_claim="groups", extra_scopes=("groups",)),
     "auth0": Preset("Auth0"),
-    "keycloak": Preset("Keycloak", groups_claim="realm_access.roles"),
+    # Keycloak issues refresh tokens anyway; its offline_access asks for an "offline token" that
+    # outlives the user's Keycloak session, which is not what a sign-in wants.
+    "keycloak": Preset("Keycloak", groups_claim="realm_access.roles", offline_scopes=()),
     "generic": Preset("Single sign-on", groups_claim="groups"),
 }
 
@@ -48,6 +64,8 @@ class Provider:
     # Whether this provider's verified e-mail addresses may match groups.toml's plain
     # e-mail entries (entries that name a provider, "google:ada@example.com", always may).
     trust_email: bool = False
+    authorize_params: tuple[tuple[str, str], ...] = ()  # added to every authorization request
+    groups_from_graph: bool = False
 
     @property
     def configured(self) -> bool:
@@ -98,9 +116,11 @@ def provider_from_env(name: str, env: Mapping[str, str], trust_email_default: bo
         issuer=issuer,
         discovery_url=value("DISCOVERY_URL", issuer.rstrip("/") + "/.well-known/openid-configuration"),
         groups_claim=value("GROUPS_CLAIM", preset.groups_claim),
-        scopes=tuple(dict.fromkeys(DEFAULT_SCOPES + extra)),
+        scopes=tuple(dict.fromkeys(DEFAULT_SCOPES + preset.offline_scopes + extra)),
         tenants=_words(value("TENANTS")) if preset.multi_tenant else (),
         trust_email=trust in YES if trust else trust_email_default,
+        authorize_params=preset.authorize_params,
+        groups_from_graph=preset.groups_from_graph,
     )
 
 

@@ -29,6 +29,7 @@ KEYS = {
     "groups": "groups",
     "groups_in_store": "groups_in_store",
     "credential": "cred",
+    "ends": "ends",
 }
 
 
@@ -47,6 +48,7 @@ class SessionRecord:
     groups: tuple[str, ...] = ()  # from the provider at sign-in
     groups_in_store: bool = False  # too many for the cookie: kept in the store
     credential: str | None = None  # password users: a fingerprint of the stored hash
+    ends: int = 0  # single sign-on: when the provider's grant ends (OIDC_SESSION_WITHIN_REFRESH_TOKEN)
 
     def __post_init__(self) -> None:
         if not self.seen:

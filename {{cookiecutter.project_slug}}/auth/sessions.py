@@ -17,6 +17,7 @@ from .errors import StoreUnavailable
 from .pending import PendingRevocations
 from .session import SessionRecord
 from .settings import SEEN_RESOLUTION_SECONDS, Settings
+from .sso.tokens import forget_tokens
 from .store import Store
 from .users import Directory, User, member_keys
 
@@ -33,7 +34,7 @@ class SessionInfo:
 
 
 GROUPS_IN_COOKIE = 1500  # bytes of group names kept in the cookie; a longer list goes to the store
-KEPT = ("groups", "id_token")  # what a session may keep in the store, deleted with it
+KEPT = ("groups",)  # what a session may keep in the store, deleted with it (and its tokens)
 
 
 class Sessions:
@@ -58,7 +59,7 @@ class Sessions:
     def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:
         """The record to keep for a new session (a long group list is kept in the store),
         listed among the user's sessions; ``agent``: the browser's User-Agent, for people."""
-        if len(json.dumps(record.groups)) > GROUPS_IN_COOKIE:
+        if record.groups_in_store or len(json.dumps(record.groups)) > GROUPS_IN_COOKIE:
             self.store.keep_groups(record.sid, record.groups, self.settings.absolute_timeout_seconds)
             record = replace(record, groups=(), groups_in_store=True)
         self._list(record, agent[:200])
@@ -88,6 +89,8 @@ class Sessions:
         if now - record.started > self.settings.absolute_timeout_seconds:
             return None, record
         if now - record.seen > self.settings.idle_timeout_seconds:
+            return None, record
+        if record.ends and now >= record.ends:
             return None, record
         if self.pending is not None and self.pending.waiting():
             try:
@@ -152,6 +155,7 @@ class Sessions:
     def _end_in_store(self, user_id: str, sid: str) -> None:
         self.store.revoke(sid, self.settings.absolute_timeout_seconds)
         self.store.forget(sid, *KEPT)
+        forget_tokens(self.store, sid)  # the provider's tokens die with the session
         self.store.unlist_session(user_id, sid)
 
     def end_all(self, user_id: str, reason: str, keep: str | None = None, sender: object = None) -> int:

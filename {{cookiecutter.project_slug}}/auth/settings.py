@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .keys import FIX, key_problem, store_namespace
-from .providers import PRESETS, Provider, provider_from_env
+from .providers import NO, PRESETS, YES, Provider, provider_from_env
 
 METHODS = ("basic", "oidc")
 SESSION_STORES = ("cookie", "filesystem", "redis")
@@ -26,10 +26,14 @@ DEFAULT_IDLE_TIMEOUT_SECONDS = 8 * 60 * MINUTE
 DEFAULT_ABSOLUTE_TIMEOUT_SECONDS = 24 * 60 * MINUTE
 DEFAULT_CALLBACK_ROUTE = "/oidc/<idp>/callback"
 DEFAULT_OIDC_TIMEOUT_SECONDS = 10  # for every call to a provider
-DEFAULT_FAILURE_WINDOW_SECONDS = 300  # a failed password sign-in counts this long
-DEFAULT_FAILURES_PER_ACCOUNT = 10  # then that account waits for the window to pass
-DEFAULT_FAILURES_PER_ADDRESS = 50  # then that client address waits
+# After 10 failures an account waits this long for unknown clients, doubling with each
+# further failure (accounts/devices.py); 50 failures from one address in it stop that address.
+DEFAULT_FAILURE_WINDOW_SECONDS = 30
+DEFAULT_FAILURES_PER_ACCOUNT = 10
+DEFAULT_FAILURES_PER_ADDRESS = 50
+DEFAULT_PASSWORD_CHECKS_AT_ONCE = 2  # scrypt checks side by side in one worker; more get a quick 503
 SEEN_RESOLUTION_SECONDS = 60  # "last seen" is written back at most this often
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com"  # where Entra ID's overage groups are read
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -51,6 +55,14 @@ def _whole(env: Mapping[str, str], name: str, default: int, unit: str, minimum: 
             f"{name} must be a whole number of {unit}, at least {minimum}, not {value!r}"
         )
     return int(value)
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    """An on/off setting, off unless set."""
+    value = _value(env, name, "false").lower()
+    if value not in YES | NO:
+        raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+    return value in YES
 
 
 def providers_from_env(env: Mapping[str, str]) -> tuple[Provider, ...]:
@@ -124,6 +136,11 @@ class Settings:
     failures_per_account: int = DEFAULT_FAILURES_PER_ACCOUNT
     failures_per_address: int = DEFAULT_FAILURES_PER_ADDRESS
     session_store: str = "cookie"
+    # Issue 11: single sign-on that acts as the user.
+    graph_url: str = DEFAULT_GRAPH_URL
+    session_within_refresh_token: bool = False  # end a session when its refresh token would
+    # Issue 10: password accounts.
+    password_checks_at_once: int = DEFAULT_PASSWORD_CHECKS_AT_ONCE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = Path(".")) -> Settings:
@@ -157,6 +174,11 @@ class Settings:
                 env, "FAILED_SIGN_IN_WINDOW", DEFAULT_FAILURE_WINDOW_SECONDS, "seconds"
             ),
             session_store=_session_store(env),
+            graph_url=_value(env, "OIDC_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/"),
+            session_within_refresh_token=_switch(env, "OIDC_SESSION_WITHIN_REFRESH_TOKEN"),
+            password_checks_at_once=_whole(
+                env, "PASSWORD_CHECKS_AT_ONCE", DEFAULT_PASSWORD_CHECKS_AT_ONCE, "checks"
+            ),
         )
 
     @classmethod

@@ -29,6 +29,11 @@ access_denied = _signals.signal("access-denied")
 session_revoked = _signals.signal("session-revoked")
 """``sid``, ``user_id``, ``reason`` ("sign-out", ...): refused from now on, by every worker."""
 
+account_changed = _signals.signal("account-changed")
+"""``event`` ("password-changed", "two-step-on", "two-step-off", "recovery-code-used",
+"token-created", "token-revoked", "token-first-used", "signed-out-everywhere", "lock-out",
+"unlock"), ``user``, and details (``label``, ``by``): never a secret."""
+
 dependency_failed = _signals.signal("dependency-failed")
 """``dependency`` ("store", "users_file", "groups_file"), ``reason``: sent once per worker when
 it stops answering (not once per request)."""

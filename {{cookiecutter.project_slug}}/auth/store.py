@@ -76,6 +76,10 @@ class Store:
         """An attempt that turned out right no longer counts as a failure."""
         self.backend.count(self.key("failures", counter), window, by=-1)
 
+    def clear_attempts(self, counter: str) -> None:
+        """A success (or an admin's unlock): the failures so far no longer count."""
+        self.backend.delete(self.key("failures", counter))
+
     # What a session keeps server-side (too big for, or too secret for, the cookie) -----
 
     def keep(self, sid: str, what: str, value: str, ttl: int) -> None:
@@ -118,6 +122,12 @@ class Store:
 
     def delete(self, key: str) -> None:
         self.backend.delete(self.namespace + key)
+
+    def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
+        self.backend.put_field(self.namespace + key, field, value, ttl)
+
+    def fields(self, key: str) -> dict[str, str]:
+        return self.backend.fields(self.namespace + key)
 
     def check(self) -> None:
         """Raise StoreUnavailable unless the store takes a write now (for /healthz): a read

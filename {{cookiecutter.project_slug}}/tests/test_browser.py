@@ -34,6 +34,10 @@ def screenshot(browser, name: str) -> None:
         browser.driver.save_screenshot(str(Path(folder) / f"{name}.png"))
 
 
+# Single sign-on projects have a profile page too, for every signed-in user.
+PROFILE = ["Profile"] if (Path(__file__).parent.parent / "pages" / "profile.py").exists() else []
+
+
 def nav_links(browser) -> list[str]:
     return [link.text for link in browser.find_elements(".nav-link")]
 
@@ -44,7 +48,7 @@ def test_admin_signs_in_uses_the_dashboard_and_admin_page_then_signs_out(browser
     assert browser.driver.current_url.endswith("/dashboard")
     assert browser.find_element("#user-name").text == "admin"
     assert "admin" in browser.find_element("#user-groups").text
-    assert nav_links(browser) == ["Home", "Dashboard", "Admin"]
+    assert nav_links(browser) == ["Home", "Dashboard", "Admin", *PROFILE]
 
     browser.select_dcc_dropdown("#metric", value="Daily sign-ups")
     browser.wait_for_contains_text("#summary", "Daily sign-ups")
@@ -69,7 +73,7 @@ def test_admin_signs_in_uses_the_dashboard_and_admin_page_then_signs_out(browser
 def test_user_outside_admin_group_sees_not_allowed(browser):
     sign_in(browser, "alice")
     browser.wait_for_contains_text("#summary", "Daily visits")
-    assert nav_links(browser) == ["Home", "Dashboard"]
+    assert nav_links(browser) == ["Home", "Dashboard", *PROFILE]
     assert browser.find_element("#user-groups").text == "no groups"
     open_url(browser, "/admin")
     browser.wait_for_contains_text("#not-allowed", "Not allowed")

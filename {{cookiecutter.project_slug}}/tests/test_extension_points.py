@@ -146,6 +146,7 @@ def test_init_app_reads_settings_from_the_flask_config(files, monkeypatch):
         USERS_FILE=str(files / "users.json"),
         GROUPS_FILE=str(files / "groups.toml"),
         SESSION_IDLE_TIMEOUT="5",
+        AUTH_METHODS="basic",  # the config wins over the environment (.env may say otherwise)
     )
     auth = Auth(sign_in_view=layout.sign_in_required, not_allowed_view=layout.not_allowed)
     auth.init_app(app)

@@ -84,12 +84,17 @@ def test_changed_key_gives_sign_in_again_not_an_error(files, alice):
 SPOOFED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example", "X-Forwarded-For": "6.6.6.6"}
 
 
+def session_cookie(response) -> str:
+    """The session's Set-Cookie (a password sign-in also sets the device cookie)."""
+    return next(c for c in response.headers.getlist("Set-Cookie") if "session=" in c)
+
+
 def test_spoofed_forwarded_headers_change_nothing_without_a_trusted_proxy(client):
     response = client.post(
         "/login", data={"username": "alice", "password": "alice-password-1234"}, headers=SPOOFED
     )
-    assert response.headers["Set-Cookie"].startswith("session=")
-    assert "Secure" not in response.headers["Set-Cookie"]
+    cookie = session_cookie(response)
+    assert cookie.startswith("session=") and "Secure" not in cookie
     response = client.get("/dashboard", headers={**HTML, **SPOOFED})
     assert response.status_code == 200
     assert "Strict-Transport-Security" not in response.headers
@@ -105,8 +110,10 @@ def test_behind_a_trusted_https_proxy_cookies_are_secure_and_host_only(files):
         headers=proxy,
         base_url="https://dash.example.com",
     )
-    cookie = response.headers["Set-Cookie"]
+    cookie = session_cookie(response)
     assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+    device = next(c for c in response.headers.getlist("Set-Cookie") if "device=" in c)
+    assert device.startswith("__Host-device=") and "Secure" in device and "HttpOnly" in device
     assert "Domain" not in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 

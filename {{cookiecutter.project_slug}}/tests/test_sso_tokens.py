@@ -14,9 +14,8 @@ import pytest
 from oidc_fake_provider import FakeProvider
 from sso_helpers import shared_sqlite, sign_in_tokens, token_endpoint, userinfo
 
-from auth.providers import PRESETS
+from auth.providers import PRESETS, provider_from_env
 from auth.sso.credentials import ClientCredentials
-from auth.sso.offline import offline_access
 from auth.sso.refresh import RefreshUnavailable, SignInAgain, TokenEndpoint, valid_access_token
 from auth.sso.shared_store import store_key
 from auth.sso.vault import Tokens, TokenVault
@@ -180,10 +179,12 @@ def test_concurrent_refresh_runs_once_for_all_workers(idp, vault, tmp_path):
 
 def test_every_provider_is_asked_for_a_refresh_token_its_own_way():
     for name in PRESETS:
-        asked = offline_access(name)
+        asked = provider_from_env(name, {f"OIDC_{name.upper()}_SCOPES": "extra.read"})
+        assert "extra.read" in asked.scopes  # OIDC_<IDP>_SCOPES adds to them, never replaces them
         if name == "google":
-            assert asked.authorize_params == {"access_type": "offline", "prompt": "consent"}
+            assert dict(asked.authorize_params) == {"access_type": "offline", "prompt": "consent"}
+            assert "offline_access" not in asked.scopes
         elif name == "keycloak":
-            assert asked.scopes == () and asked.authorize_params == {}  # issues them anyway
+            assert "offline_access" not in asked.scopes and not asked.authorize_params  # issues them anyway
         else:
-            assert asked.scopes == ("offline_access",)
+            assert "offline_access" in asked.scopes and not asked.authorize_params

@@ -4,7 +4,8 @@
 - ``claims``: the checks on what a provider sends, beyond Authlib's defaults
 - ``vault``: the user's tokens, encrypted at rest, one entry per session
 - ``refresh``: a valid access token, refreshed once across all workers when it is about to expire
-- ``offline``: what each provider needs to be asked so that it issues a refresh token
+- ``tokens``: those parts at work for each session: kept at sign-in, fresh for app code, revoked at sign-out
+- ``logout``: which of our sessions a provider's back-channel logout ends
 - ``revocation``: RFC 7009 revocation of those tokens at sign-out
 - ``backchannel``: OpenID Connect Back-Channel Logout 1.0 logout-token validation
 - ``graph``: Microsoft Entra ID groups overage, and paged calls to such APIs

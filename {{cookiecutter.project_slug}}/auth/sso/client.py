@@ -7,6 +7,10 @@ configured issuer; ID tokens carry exactly that issuer and exactly our client
 as audience, signed with a pinned asymmetric algorithm (never "none"); a token
 response without an ID token is refused; /userinfo must speak of the same
 subject. Authlib (about 0.1 s of imports) is loaded at the first sign-in.
+
+The token response is kept in the vault for app code (tokens.py), each session is listed
+under the provider's session id for back-channel logout (logout.py), and Entra ID's "groups
+overage" is read from Microsoft Graph.
 """
 
 from __future__ import annotations
@@ -25,7 +29,11 @@ from ..session import SessionRecord
 from ..settings import Settings
 from ..store import Store
 from ..web.responses import external_url, home_url, safe_next
+from .backchannel import validate_logout_token
 from .claims import ALLOWED_ALGORITHMS, NOT_VERIFIED, check_id_token_claims, display_name, lacks_claims
+from .graph import ApiError, has_group_overage, transitive_groups
+from .logout import ProviderSessions, user_id_of
+from .tokens import SessionTokens, grant_ends
 
 SignInHook = Callable[..., Iterable[str]]
 
@@ -42,6 +50,8 @@ class SingleSignOn:
         self.on_sign_in = on_sign_in
         self.providers = {provider.name: provider for provider in settings.providers}
         self.server: Flask | None = None
+        self.tokens = SessionTokens(settings, store, self.providers, self.metadata_of)
+        self.provider_sessions = ProviderSessions(store)
 
     def init_app(self, server: Flask) -> None:
         self.server = server
@@ -98,7 +108,9 @@ class SingleSignOn:
         provider = self._provider(idp)
         client = self._client(provider)
         self._metadata(provider, client)
-        extra = {"login_hint": request.args["login_hint"][:256]} if request.args.get("login_hint") else {}
+        extra = dict(provider.authorize_params)  # e.g. Google's access_type=offline
+        if request.args.get("login_hint"):
+            extra["login_hint"] = request.args["login_hint"][:256]
         redirect_uri = external_url(self.settings, url_for("oidc.callback", idp=idp))
         started = client.create_authorization_url(redirect_uri, **extra)
         _forget_old_sign_ins()
@@ -115,10 +127,10 @@ class SingleSignOn:
             targets.get(request.args.get("state", "")) if isinstance(targets, dict) else None
         )
         provider = self._provider(idp)
-        claims, groups, id_token = self._verified_identity(provider)
+        claims, groups, token = self._verified_identity(provider)
         email = claims.get("email") if isinstance(claims.get("email"), str) else None
         record = SessionRecord(
-            user_id=f"{claims['iss']}#{claims['sub']}",
+            user_id=user_id_of(claims["iss"], claims["sub"]),
             name=display_name(claims),
             provider=idp,
             email=email,
@@ -126,9 +138,33 @@ class SingleSignOn:
             subject=claims["sub"],
             object_id=claims.get("oid") if isinstance(claims.get("oid"), str) else None,
             groups=tuple(sorted(groups)),
+            groups_in_store=has_group_overage(claims),  # hundreds of them: not for the cookie
+            ends=grant_ends(token) if self.settings.session_within_refresh_token else 0,
         )
-        self.store.keep(record.sid, "id_token", id_token, self.settings.absolute_timeout_seconds)
+        self.tokens.keep(record.sid, token)
+        if isinstance(claims.get("sid"), str):
+            ttl = self.settings.absolute_timeout_seconds
+            self.provider_sessions.remember(idp, claims["sid"], record.sid, record.user_id, ttl)
         return record, next_path
+
+    def metadata_of(self, idp: str) -> dict[str, Any]:
+        """The provider's checked discovery document (raises SignInFailed, requests' errors)."""
+        provider = self._provider(idp)
+        return self._metadata(provider, self._client(provider))
+
+    def sessions_to_end(self, idp: str, logout_token: str) -> list[tuple[str, str]]:
+        """(user_id, sid) of the sessions a back-channel logout ends; raises LogoutTokenInvalid."""
+        provider = self._provider(idp)
+        client = self._client(provider)
+        issuer = self._metadata(provider, client)["issuer"]
+        logout = validate_logout_token(
+            logout_token,
+            issuer=issuer,
+            client_id=provider.client_id,
+            load_jwks=lambda force: client.fetch_jwk_set(force=force),
+            store=self.store,
+        )
+        return self.provider_sessions.to_end(idp, issuer, logout)
 
     def logout_url(self, record: SessionRecord) -> str | None:
         """The provider's end-session URL (RP-initiated logout), if it has one."""
@@ -148,7 +184,7 @@ class SingleSignOn:
             "client_id": provider.client_id,
             "post_logout_redirect_uri": external_url(self.settings, home_url()),
         }
-        id_token = self.store.kept(record.sid, "id_token")
+        id_token = self.tokens.id_token(record.sid)
         if id_token:
             params["id_token_hint"] = id_token
         return add_params_to_uri(endpoint, params)
@@ -194,7 +230,7 @@ class SingleSignOn:
             metadata["_checked"] = True
         return metadata
 
-    def _verified_identity(self, provider: Provider) -> tuple[dict[str, Any], set[str], str]:
+    def _verified_identity(self, provider: Provider) -> tuple[dict[str, Any], set[str], dict[str, Any]]:
         from authlib.common.errors import AuthlibBaseError
         from authlib.integrations.base_client import MismatchingStateError, OAuthError
         from joserfc.errors import JoseError
@@ -241,16 +277,34 @@ class SingleSignOn:
         check_id_token_claims(claims, provider, metadata)
         if lacks_claims(claims, provider) and metadata.get("userinfo_endpoint"):
             try:
-                info = client.userinfo(token=token)
+                # The access token alone: given an expiry and a refresh token, Authlib would refresh
+                # a short-lived one by itself and the provider would rotate the one kept in the vault.
+                info = client.userinfo(token={"access_token": token["access_token"], "token_type": "Bearer"})
             except (AuthlibBaseError, ValueError) as failure:
                 raise SignInFailed(401, NOT_VERIFIED, f"userinfo: {failure!r}") from None
             if info.get("sub") != claims["sub"]:
                 raise SignInFailed(401, NOT_VERIFIED, "userinfo sub differs")
             claims = {**info, **claims}
         groups = set(groups_in(claims, provider.groups_claim))
+        if provider.groups_from_graph and has_group_overage(claims):
+            groups |= self._groups_from_graph(provider, token)
         if self.on_sign_in is not None:
             groups |= set(self.on_sign_in(provider=provider.name, claims=claims, token=token))
-        return claims, groups, token["id_token"]
+        return claims, groups, token
+
+    def _groups_from_graph(self, provider: Provider, token: dict[str, Any]) -> set[str]:
+        """Entra ID's groups overage: the ids the groups claim would have held, from Graph."""
+        try:
+            found = transitive_groups(
+                token["access_token"],
+                graph_url=self.settings.graph_url,
+                timeout=self.settings.oidc_timeout_seconds,
+            )
+        except ApiError as error:  # fail closed: a sign-in without its groups is not given
+            raise SignInFailed(
+                502, f"{provider.label} sign-in could not read your groups. Please try again.", str(error)
+            ) from None
+        return {group.id for group in found}
 
 
 def _forget_old_sign_ins() -> None:

@@ -1,4 +1,4 @@
-"""``flask users ...`` and ``flask keys ...``: accounts and the session key, from the shell."""
+"""``flask users``, ``flask keys`` and ``flask access``: accounts, the key and the rules, from the shell."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from ..accounts.strength import password_problem
 from ..keys import new_secret_key, rotate_key
 from ..passwords import UserError, UsersFile
 from . import report
@@ -35,6 +36,9 @@ def add_user(name: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, username=name, app_name=auth().app.title)
+    if problem:
+        raise click.ClickException(problem)
     try:
         _users_file().add(name.casefold(), password)
     except UserError as error:

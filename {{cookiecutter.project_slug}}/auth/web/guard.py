@@ -21,6 +21,7 @@ from .pages import PageGuard, is_not_found_page
 from .responses import from_browser_fetch, sign_in_redirect, wants_html
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SERVER_TO_SERVER = "_auth_server_to_server"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -83,7 +84,7 @@ class RequestGuard:
         self.app.server.after_request(self.finish)
 
     def check(self) -> Response | None:
-        if request.method not in SAFE_METHODS and not same_origin():
+        if request.method not in SAFE_METHODS and not same_origin() and not self.server_to_server():
             origin = request.headers.get("Origin")
             signals.access_denied.send(
                 current_app._get_current_object(), user=None, kind="cross-site", target=origin
@@ -139,6 +140,11 @@ class RequestGuard:
             headers={"WWW-Authenticate": self.challenge} if challenge else None,
         )
 
+    def server_to_server(self) -> bool:
+        """A route marked @server_to_server: posted by other servers, never by browsers."""
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        return getattr(view, SERVER_TO_SERVER, False)
+
     def rule_for_request(self) -> tuple[str, str, Access]:
         """(kind, target, rule) of what this request is about to run."""
         endpoint = request.endpoint
@@ -177,6 +183,14 @@ class RequestGuard:
         if callback is None:
             raise NotFound("No such callback.")
         return output, access_of(callback["callback"])
+
+
+def server_to_server(view):
+    """Mark a route that other servers POST to (a provider's back-channel logout): it reads no
+    cookie, so cross-site request forgery cannot borrow a session there, and the same-origin
+    check (which would refuse a POST carrying another site's Origin) does not apply."""
+    setattr(view, SERVER_TO_SERVER, True)
+    return view
 
 
 def same_origin() -> bool:

@@ -13,6 +13,7 @@ from ..errors import AuthError, NotAllowed, SignInRequired, StoreUnavailable, Th
 from ..policy import Access
 from ..session import SessionRecord
 from ..users import User
+from . import device_cookie
 
 SESSION_KEY = "auth"
 EXTENSION = "dash_auth"
@@ -106,12 +107,13 @@ def clear_session() -> SessionRecord | None:
 
 
 def resolve_user() -> User | None:
-    """From an ``Authorization: Basic`` header (scripts), else from the session."""
+    """From an ``Authorization`` header (scripts: a token, or Basic), else from the session."""
     if "session_store_failure" in g:  # a server-side session that could not be read (cookies.py)
         raise StoreUnavailable(reason=g.session_store_failure)
     header = request.headers.get("Authorization")
     if header is not None and auth().passwords is not None:
-        return _user_from_header(header)
+        token = _bearer_token(header)
+        return _user_from_token(token) if token is not None else _user_from_header(header)
     record = session_record()
     if record is None:
         if SESSION_KEY in session:
@@ -123,6 +125,24 @@ def resolve_user() -> User | None:
     elif kept is not record:
         keep_session(kept)
     return user
+
+
+def _bearer_token(header: str) -> str | None:
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _password_user(user_id: str, provider: str, name: str | None = None) -> User:
+    groups = auth().directory.groups_of((user_id,))
+    return User(id=user_id, name=name or user_id, provider=provider, groups=groups)
+
+
+def _user_from_token(token: str) -> User | None:
+    """A personal access token: not guessable (256 bits), so not throttled."""
+    user_id = auth().accounts.token_owner(token)
+    if user_id is None or auth().directory.password_hash(user_id) is None:
+        return None
+    return _password_user(user_id, "token")
 
 
 def _user_from_header(header: str) -> User | None:
@@ -138,22 +158,41 @@ def _user_from_header(header: str) -> User | None:
         g.auth_retry_after = refusal.headers.get("Retry-After")
         return None
     user_id = name.casefold()
-    return User(id=user_id, name=name, provider="basic", groups=auth().directory.groups_of((user_id,)))
+    if auth().accounts.two_step_on(user_id):
+        return None  # a password alone is not enough for this account: a token is the way
+    return _password_user(user_id, "basic", name)
 
 
 def check_password(name: str, password: str) -> None:
     """Raise Throttled or WrongCredentials unless this password is right (and may be tried)."""
     parts = auth()
+    _attempt(name, lambda: parts.passwords.check(name, password), WrongCredentials())
+
+
+def check_second_factor(user_id: str, code: str) -> str:
+    """ "code" or "recovery-code"; raises like check_password: a wrong code is a failed attempt."""
+    kind = None
+
+    def right() -> bool:
+        nonlocal kind
+        kind = auth().accounts.second_factor(user_id, code)
+        return kind is not None
+
+    _attempt(user_id, right, WrongCredentials("That code is not right, or it was used already."))
+    return kind
+
+
+def _attempt(name: str, check, wrong: AuthError) -> None:
     try:
-        right = parts.throttle.attempt(
-            name, request.remote_addr, lambda: parts.passwords.check(name, password)
+        right = auth().throttle.attempt(
+            name, request.remote_addr, check, device=device_cookie.this_device(name.casefold())
         )
     except Throttled:
         _failed(name, "throttled")
         raise
     if not right:
         _failed(name, "wrong")
-        raise WrongCredentials()
+        raise wrong
 
 
 def _failed(name: str, reason: str) -> None:

@@ -15,6 +15,7 @@ import dash
 from flask import current_app
 
 from .. import decision
+from ..errors import SessionEnded
 from ..policy import access_of, public
 from ..users import User
 from .identity import current_user, needed_user
@@ -49,7 +50,10 @@ class PageGuard:
             user = current_user() if access.public else needed_user()  # the store down: a 503
             verdict = decision.decide(access, user, "page", path, current_app._get_current_object())
             if verdict is decision.Decision.ALLOW:
-                return layout(**kwargs) if callable(layout) else layout
+                try:
+                    return layout(**kwargs) if callable(layout) else layout
+                except SessionEnded:  # its access_token() could not be had: sign in again
+                    return self.sign_in_view(requested_url(path))
             if verdict is decision.Decision.SIGN_IN:
                 return self.sign_in_view(requested_url(path))
             return self.not_allowed_view()

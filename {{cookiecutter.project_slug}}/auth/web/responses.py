@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import AuthError, StoreUnavailable
+from ..errors import AuthError, SessionEnded, StoreUnavailable
 from .identity import auth
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,14 @@ def install_error_pages(server: Flask) -> None:
     """The auth package's errors, and unexpected ones, end as a plain page (or JSON) with
     their status, never a trace. Other errors of the app keep their own handlers."""
 
-    # Filed under HTTPException: Flask files a handler under its class's status code, so one
-    # for AuthError (400) would miss a 503 StoreUnavailable, or a code set per instance.
+    # Registered for HTTPException: Flask files a handler of AuthError under AuthError's own code
+    # (400) only, so its 401, 403, 503... subclasses would never reach it.
     @server.errorhandler(HTTPException)
     def refused(error: HTTPException):
         if not isinstance(error, AuthError):
-            return error  # the app's and Flask's own, as they were
+            return error  # not ours: Flask's own answer (an app's handler for its code wins anyway)
+        if isinstance(error, SessionEnded) and request.method == "GET" and wants_html():
+            return sign_in_redirect()  # a page or route: straight to the sign-in page
         response = error_response(error.code, error.description)
         response.headers.update(error.headers)
         return response

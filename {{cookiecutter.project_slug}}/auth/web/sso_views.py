@@ -1,4 +1,4 @@
-"""The single sign-on routes: /oidc/<idp>/login and the provider's callback."""
+"""The single sign-on routes: /oidc/<idp>/login, the provider's callback, and its back-channel logout."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, current_app, redirect, session
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, session
 
 from .. import signals
 from ..errors import SignInFailed
 from ..policy import public
+from ..sso.backchannel import LogoutTokenInvalid
+from .guard import server_to_server
 from .identity import auth, sign_in
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,9 @@ def blueprint(callback_route: str, url_prefix: str | None) -> Blueprint:
     bp = Blueprint("oidc", __name__, url_prefix=url_prefix)
     bp.add_url_rule("/oidc/<idp>/login", "login", login)
     bp.add_url_rule(callback_route, "callback", callback)
+    bp.add_url_rule(
+        "/oidc/<idp>/backchannel-logout", "backchannel_logout", backchannel_logout, methods=["POST"]
+    )
     return bp
 
 
@@ -35,6 +40,33 @@ def callback(idp: str):
         record, next_path = auth().sso.finish(idp)
     sign_in(record)
     return redirect(next_path)
+
+
+@public
+@server_to_server
+def backchannel_logout(idp: str):
+    """OpenID Connect Back-Channel Logout 1.0: the provider ended a session; ours end with it."""
+    import requests  # loaded with Authlib
+
+    parts = auth()
+    try:
+        ended = parts.sso.sessions_to_end(idp, request.form.get("logout_token", ""))
+    except (LogoutTokenInvalid, SignInFailed) as refused:
+        return _logout_answer(400, f"logout token refused: {refused}")
+    except (requests.RequestException, RuntimeError, ValueError) as error:  # its keys could not be had
+        return _logout_answer(400, f"provider keys unavailable: {type(error).__name__}")
+    for user_id, sid in ended:
+        if not parts.store.is_revoked(sid):
+            parts.sessions.end_session(user_id, sid, "back-channel logout", current_app._get_current_object())
+    return _logout_answer(200, f"{len(ended)} session(s) ended")
+
+
+def _logout_answer(status: int, reason: str) -> Response:
+    log.log(logging.INFO if status == 200 else logging.WARNING, "back-channel logout: %s", reason)
+    response = jsonify({} if status == 200 else {"error": "invalid_request"})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"  # the spec's section 2.8
+    return response
 
 
 @contextmanager

@@ -6,8 +6,8 @@ from flask import Blueprint, redirect, render_template, request
 
 from ..errors import AuthError, StoreUnavailable
 from ..policy import public
-from ..session import SessionRecord
-from .identity import auth, check_password, current_user, session_record, sign_in, sign_out
+from .account_views import password_accepted
+from .identity import auth, check_password, current_user, session_record, sign_out
 from .responses import home_url, safe_next
 
 # The pages live in auth/templates/auth/, beside the package's other data.
@@ -52,13 +52,7 @@ def login_with_password():
         check_password(username, request.form.get("password", ""))
     except AuthError as refusal:  # the form again, with what was typed and why
         return _login_page(refusal.code, refusal.description, username, refusal.headers)
-    user_id = username.casefold()
-    sign_in(
-        SessionRecord(
-            user_id=user_id, name=username, provider="basic", credential=parts.passwords.fingerprint(user_id)
-        )
-    )
-    return redirect(safe_next(request.form.get("next")))
+    return password_accepted(username.casefold(), username, safe_next(request.form.get("next")))
 
 
 @bp.get("/logout")
@@ -74,10 +68,12 @@ def logout_confirm():
 def logout():
     record = session_record()
     sso = auth().sso
-    try:
+    try:  # the tokens and the id token are out of reach while the store is down: sign out here all the same
+        if sso and record and record.provider != "basic":
+            sso.tokens.revoke(record)  # best effort, logged: the provider forgets the tokens first
         after = sso.logout_url(record) if sso and record else None  # before the session's id token goes
     except StoreUnavailable:
-        after = None  # the id token is out of reach: sign out here all the same
+        after = None
     sign_out()
     return redirect(after or home_url())
 
