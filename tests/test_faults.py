@@ -30,7 +30,8 @@ from test_security import HTML, PASSWORDS, chart_callback, cookie_of, forge, sig
 USERS = 200
 LOAD_SECONDS = 60
 CLIENT_THREADS = 16
-REQUESTS_PER_WORKER = 8  # a fresh connection each: gunicorn's sync workers take turns, so 8 reach both
+REQUESTS_PER_WORKER = 8  # a fresh connection each: the workers take turns accepting, so 8 reach both
+CLOSE = {"Connection": "close"}
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +60,18 @@ def session_cookie(project: Path, key: str, name: str) -> str:
     return forge({"auth": record, "_permanent": True}, key)
 
 
-def answers(url: str, browser: requests.Session | None = None, **kwargs) -> list[requests.Response]:
+def answers(url: str, browser: requests.Session | None = None, headers=None) -> list[requests.Response]:
     """The same GET on fresh connections, so that both workers answer it."""
-    get = (browser or requests).get
-    return [get(url, allow_redirects=False, timeout=30, **kwargs) for _ in range(REQUESTS_PER_WORKER)]
+    get, headers = (browser or requests).get, {**(headers or {}), **CLOSE}
+    return [get(url, allow_redirects=False, timeout=30, headers=headers) for _ in range(REQUESTS_PER_WORKER)]
+
+
+def load_browser(cookie: str) -> requests.Session:
+    """A user's browser for the load tests: a connection per request, as gunicorn's sync
+    workers did (a kept-alive one that the server closes when idle would fail the next request)."""
+    browser = with_cookie(cookie)
+    browser.headers.update(CLOSE)
+    return browser
 
 
 def audit_lines(server: AppServer, event: str, dependency: str) -> list[dict]:
@@ -97,9 +106,8 @@ class OnRedis:
 def on_redis(project):
     key = strong_key()
     redis = RedisServer()
-    holder = OnRedis(
-        AppServer(project, {"SECRET_KEY": key, "AUTH_METHODS": "basic", "REDIS_URL": redis.url}), redis, key
-    )
+    env = {"SECRET_KEY": key, "AUTH_METHODS": "basic", "REDIS_URL": redis.url}
+    holder = OnRedis(AppServer(project, env, threads=None), redis, key)  # threads: as gunicorn.conf.py
     try:
         holder.server.start()
         yield holder
@@ -193,7 +201,7 @@ def on_sqlite(project, tmp_path_factory):
         "OIDC_GENERIC_ISSUER": f"http://{HOST}:{idp_port}",
         "OIDC_HTTP_TIMEOUT": "2",
     }
-    with AppServer(folder, env) as server:
+    with AppServer(folder, env, threads=None) as server:  # threads: as gunicorn.conf.py
         server.idp_port = idp_port
         yield server
 
@@ -281,7 +289,7 @@ def load(
 ) -> list[tuple[float, float, int]]:
     """Every user's page loads and callbacks, ``CLIENT_THREADS`` at a time, for ``seconds``:
     (start, seconds taken, status) per request. ``during(started)`` runs beside it."""
-    browsers = [with_cookie(cookie) for cookie in cookies]
+    browsers = [load_browser(cookie) for cookie in cookies]
     results: list[tuple[float, float, int]] = []
     began = time.monotonic()
 
@@ -331,7 +339,7 @@ def test_200_users_for_a_minute_get_no_error_and_the_p99_is_printed_beside_one_u
 
 def one_user(server: AppServer, cookie: str, requests_sent: int) -> list[tuple[float, float, int]]:
     """The same mix as ``load``, one request at a time."""
-    browser, results = with_cookie(cookie), []
+    browser, results = load_browser(cookie), []
     for n in range(requests_sent):
         sent = time.monotonic()
         status = page_or_callback(browser, server.url, page=n % 2 == 0)
