@@ -32,19 +32,23 @@ def current_user() -> User | None:
     """
     if not has_request_context():
         return None
-    if "auth_user" not in g:
-        try:
-            return needed_user()
-        except StoreUnavailable:
-            return None
-    return g.auth_user
+    try:
+        return needed_user()
+    except StoreUnavailable:
+        return None
 
 
 def needed_user() -> User | None:
     """``current_user()`` for what must know: raises StoreUnavailable (a 503) rather than
     take "cannot tell" for "signed out"."""
     if "auth_user" not in g:
-        g.auth_user = resolve_user()
+        if "auth_unavailable" in g:  # asked again in this request: the same answer, no new wait
+            raise g.auth_unavailable
+        try:
+            g.auth_user = resolve_user()
+        except StoreUnavailable as failure:
+            g.auth_unavailable = failure
+            raise
     return g.auth_user
 
 
@@ -93,6 +97,7 @@ def start_session(record: SessionRecord) -> None:
     keep_session(record)
     session.permanent = True
     g.pop("auth_user", None)
+    g.pop("auth_unavailable", None)
 
 
 def clear_session() -> SessionRecord | None:
