@@ -156,9 +156,11 @@ def redis_binaries() -> list[str]:
 
 
 class RedisServer:
-    """A throwaway redis-server on loopback, no persistence: the newest here, or ``major`` (6 or 7)."""
+    """A throwaway redis-server on loopback, no persistence: the newest here, or ``major`` (6 or 7).
 
-    def __init__(self, major: int | None = None):
+    ``stop()`` ends it as an outage would; ``RedisServer(port=old.port)`` brings it back."""
+
+    def __init__(self, major: int | None = None, port: int | None = None):
         versions = {binary: redis_version(binary) for binary in redis_binaries()}
         fitting = [b for b, v in versions.items() if v and (major is None or v[0] == major)]
         if not fitting:
@@ -169,7 +171,7 @@ class RedisServer:
             )
         binary = max(fitting, key=versions.get)
         self.version = versions[binary]
-        self.port = free_port()
+        self.port = port or free_port()  # a given port: the same Redis back after a restart
         self.url = f"redis://{HOST}:{self.port}/0"
         self.log = Path(tempfile.mkstemp(prefix="redis-", suffix=".log")[1])
         with self.log.open("a") as log:
@@ -187,6 +189,9 @@ class RedisServer:
                 time.sleep(0.05)
         stop(self.process)
         raise RuntimeError(f"redis-server did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        stop(self.process)
 
     def __enter__(self) -> RedisServer:
         return self

@@ -1,4 +1,5 @@
-"""The audit log: one JSON line per sign-in, sign-out, failed sign-in, denied access, ended session.
+"""The audit log: one JSON line per sign-in, sign-out, failed sign-in, denied access, ended session,
+and per outage of a dependency (when it starts and when it ends, once per worker).
 
 A subscriber of signals.py. Lines go to the ``auth.audit`` logger (standard error
 by default, see app.py): who, what, when, from where. Never a password, token or cookie.
@@ -55,6 +56,14 @@ def on_account_changed(sender, event, user, **details) -> None:
     audit(event, user=user, **details)
 
 
+def on_dependency_failed(sender, dependency, reason, **extra) -> None:
+    audit("dependency-failed", dependency=dependency, reason=reason[:200])
+
+
+def on_dependency_recovered(sender, dependency, seconds, **extra) -> None:
+    audit("dependency-recovered", dependency=dependency, seconds=seconds)
+
+
 def subscribe() -> None:
     """Connect the audit log to the signals (once; connecting again changes nothing)."""
     signals.user_signed_in.connect(on_signed_in)
@@ -63,3 +72,5 @@ def subscribe() -> None:
     signals.access_denied.connect(on_access_denied)
     signals.session_revoked.connect(on_session_revoked)
     signals.account_changed.connect(on_account_changed)
+    signals.dependency_failed.connect(on_dependency_failed)
+    signals.dependency_recovered.connect(on_dependency_recovered)

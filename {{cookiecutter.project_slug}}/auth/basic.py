@@ -74,6 +74,11 @@ class PasswordFile:
     def load(self) -> None:
         self._file.load()
 
+    def problem(self) -> str | None:
+        """Why the file on disk is unreadable (the last good version is in force), or None."""
+        self._file.get()
+        return self._file.problem
+
     def hash_of(self, name: str) -> str | None:
         return self._file.get().get(name.casefold())
 

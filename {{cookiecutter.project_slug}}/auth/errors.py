@@ -110,3 +110,18 @@ class SessionEnded(SignInRequired):
 class ProviderUnavailable(AuthError):
     code = 503
     description = "The sign-in provider could not be reached. Please try again in a moment."
+
+
+class StoreUnavailable(AuthError):
+    """A part the request needs (the shared store) does not answer: try again shortly.
+
+    Raised by the store's backends for any failure of theirs (Redis down, refusing or
+    slow; SQLite locked, read-only or full), so that callers see one kind of error.
+    """
+
+    code = 503
+    description = "Sign-in is briefly unavailable. Please try again in a moment."
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, reason: str = ""):
+        super().__init__(retry_after=self.RETRY_AFTER_SECONDS, reason=reason)

@@ -21,6 +21,9 @@ from . import audit, compat
 from .accounts.devices import LOCKOUT, LockoutPolicy
 from .accounts.records import Accounts
 from .basic import Passwords
+from .errors import StoreUnavailable
+from .health import Health
+from .pending import PendingRevocations
 from .sessions import Sessions
 from .settings import Settings
 from .store import open_store
@@ -69,7 +72,8 @@ class Auth:
             server.config, Path(server.root_path)
         )
         self.app = app
-        self.store = open_store(settings.redis_url, settings.instance, settings.namespace)
+        self.health = Health()
+        self.store = open_store(settings.redis_url, settings.instance, settings.namespace, self.health)
         self.directory = self.directory or FileDirectory(
             settings.users_file, settings.groups_file, load_users=settings.basic
         )
@@ -97,9 +101,27 @@ class Auth:
             self.sso = SingleSignOn(settings, self.store, self.on_sign_in)
             self.sso.init_app(server)
         self.sessions = Sessions(
-            settings, self.store, self.directory, self.passwords, self.sso.providers if self.sso else ()
+            settings,
+            self.store,
+            self.directory,
+            self.passwords,
+            self.sso.providers if self.sso else (),
+            pending=PendingRevocations(settings.instance / "pending-revocations.jsonl"),
         )
         self._install(app)
+
+    def check_health(self) -> dict[str, str]:
+        """Each dependency that does not answer now, with its state (for /healthz); on the way,
+        the sign-outs that waited for the store are written to it."""
+        try:
+            self.store.check()
+            self.sessions.replay_pending()
+        except StoreUnavailable:
+            pass  # the store has reported itself down (health.Watched)
+        problems = getattr(self.directory, "problems", dict)()
+        for name, problem in problems.items():
+            self.health.report(name, problem, "unreadable")
+        return self.health.failures()
 
     def _install(self, app: dash.Dash) -> None:
         server, settings = app.server, self.settings

@@ -19,6 +19,12 @@ class WatchedFile(Generic[T]):
     A stat per request is all the cost. If an edit leaves the file unreadable,
     the last good version stays in force and the error is logged, so a typo
     does not lock everyone out; a missing file counts as empty.
+
+    Why the last good version rather than a 503 for what needs the file: it is what was
+    in force a moment ago (the broken edit grants nothing new), and refusing everyone
+    for a typo would turn a slip into an outage. ``problem`` says what is wrong, so that
+    /healthz reports the instance degraded (and the audit log says so once) until the
+    file reads again: the operator learns that the edit did not take.
     """
 
     def __init__(self, path: str | os.PathLike[str], parse: Callable[[Path], T], empty: T):
@@ -26,8 +32,9 @@ class WatchedFile(Generic[T]):
         self._parse = parse
         self._empty = empty
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: tuple[int, ...] | None = None
         self._value = empty
+        self.problem: str | None = None  # why the file on disk is not the version in force
 
     def load(self) -> T:
         """Parse now, raising on a malformed file (used at start-up)."""
@@ -44,14 +51,16 @@ class WatchedFile(Generic[T]):
             if stamp != self._stamp:
                 try:
                     self._value = self._empty if stamp is None else self._parse(self.path)
+                    self.problem = None
                 except (OSError, ValueError) as error:
                     log.error("%s is unreadable, keeping the previous version: %s", self.path, error)
+                    self.problem = str(error)
                 self._stamp = stamp
             return self._value
 
-    def _current_stamp(self) -> tuple[int, int, int] | None:
+    def _current_stamp(self) -> tuple[int, ...] | None:
         try:
             st = self.path.stat()
         except FileNotFoundError:
             return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)  # ctime: a chmod too

@@ -51,6 +51,11 @@ class GroupsFile:
         """Read at start-up, so that a malformed file stops the app with its reason."""
         self._file.load()
 
+    def problem(self) -> str | None:
+        """Why the file on disk is unreadable (the last good version is in force), or None."""
+        self._file.get()
+        return self._file.problem
+
     def groups_of(self, member: str | None) -> frozenset[str]:
         if not member:
             return frozenset()

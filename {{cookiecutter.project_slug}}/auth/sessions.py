@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from . import signals
 from .basic import Passwords
+from .errors import StoreUnavailable
+from .pending import PendingRevocations
 from .session import SessionRecord
 from .settings import SEEN_RESOLUTION_SECONDS, Settings
 from .sso.tokens import forget_tokens
@@ -43,8 +45,12 @@ class Sessions:
         directory: Directory,
         passwords: Passwords | None,
         providers: Iterable[str],
+        pending: PendingRevocations | None = None,
     ):
+        """``pending``: where sign-outs wait while the store is down (pending.py); without
+        it, a sign-out during an outage fails with StoreUnavailable instead."""
         self.settings = settings
+        self.pending = pending
         self.store = store
         self.directory = directory
         self.passwords = passwords
@@ -86,6 +92,13 @@ class Sessions:
             return None, record
         if record.ends and now >= record.ends:
             return None, record
+        if self.pending is not None and self.pending.waiting():
+            try:
+                self.replay_pending()
+            except StoreUnavailable:
+                if self.pending.refuses(record):  # signed out during the outage: refused here
+                    return None, record
+                raise
         if self.store.is_revoked(record.sid):
             return None, record
         keys = self._member_keys(record)
@@ -131,17 +144,49 @@ class Sessions:
         self.end_session(record.user_id, record.sid, reason, sender)
 
     def end_session(self, user_id: str, sid: str, reason: str, sender: object = None) -> None:
+        try:
+            self._end_in_store(user_id, sid)
+        except StoreUnavailable:
+            if self.pending is None:
+                raise
+            self.pending.add_session(user_id, sid, reason)  # refused here now, everywhere at the replay
+        signals.session_revoked.send(sender, sid=sid, user_id=user_id, reason=reason)
+
+    def _end_in_store(self, user_id: str, sid: str) -> None:
         self.store.revoke(sid, self.settings.absolute_timeout_seconds)
         self.store.forget(sid, *KEPT)
         forget_tokens(self.store, sid)  # the provider's tokens die with the session
         self.store.unlist_session(user_id, sid)
-        signals.session_revoked.send(sender, sid=sid, user_id=user_id, reason=reason)
 
     def end_all(self, user_id: str, reason: str, keep: str | None = None, sender: object = None) -> int:
-        """End every session of this user (but ``keep``, the one asking); how many ended."""
+        """End every session of this user (but ``keep``, the one asking); how many ended
+        (0 while the store is down: they are refused here at once, and ended at the replay)."""
+        try:
+            listed = self.store.sessions_of(user_id)
+        except StoreUnavailable:
+            if self.pending is None:
+                raise
+            self.pending.add_user(user_id, int(time.time()), keep, reason)
+            return 0
         ended = 0
-        for sid in self.store.sessions_of(user_id):
+        for sid in listed:
             if sid != keep:
                 self.end_session(user_id, sid, reason, sender)
                 ended += 1
         return ended
+
+    # Sign-outs kept while the store was down (pending.py) --------------------------------
+
+    def replay_pending(self) -> None:
+        """Write the sign-outs that waited for the store; raises StoreUnavailable while it is down."""
+        if self.pending is not None and self.pending.waiting():
+            self.pending.replay(self._replay_session, self._replay_user)
+
+    def _replay_session(self, user_id: str, sid: str, reason: str) -> None:
+        self._end_in_store(user_id, sid)
+
+    def _replay_user(self, user_id: str, before: int, keep: str | None, reason: str) -> None:
+        for sid, about in self.store.sessions_of(user_id).items():
+            if sid != keep and about.get("started", 0) <= before:
+                self._end_in_store(user_id, sid)
+                signals.session_revoked.send(None, sid=sid, user_id=user_id, reason=reason)

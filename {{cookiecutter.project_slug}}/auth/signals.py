@@ -33,3 +33,10 @@ account_changed = _signals.signal("account-changed")
 """``event`` ("password-changed", "two-step-on", "two-step-off", "recovery-code-used",
 "token-created", "token-revoked", "token-first-used", "signed-out-everywhere", "lock-out",
 "unlock"), ``user``, and details (``label``, ``by``): never a secret."""
+
+dependency_failed = _signals.signal("dependency-failed")
+"""``dependency`` ("store", "users_file", "groups_file"), ``reason``: sent once per worker when
+it stops answering (not once per request)."""
+
+dependency_recovered = _signals.signal("dependency-recovered")
+"""``dependency``, ``seconds`` (how long it was down, as this worker saw it)."""

@@ -8,6 +8,7 @@ sharing one Redis database never read or change each other's entries.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -16,9 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, StoreUnavailable
+from .health import Health, Watched
 
 STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
+HEALTH_CHECK_TTL = 60
 
 
 class Backend(Protocol):
@@ -126,8 +129,36 @@ class Store:
     def fields(self, key: str) -> dict[str, str]:
         return self.backend.fields(self.namespace + key)
 
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the store takes a write now (for /healthz): a read
+        alone would miss a read-only or full store."""
+        self.put("health", str(int(time.time())), HEALTH_CHECK_TTL)
+
+
+# Store failures (faults issue) -----------------------------------------------------------
+
+
+def store_call(method):
+    """A failure of the backend (its ``FAILURES``) is tried once more on a fresh connection
+    (``_after_failure`` drops the old one: closed by a Redis restart, or opened read-only by
+    SQLite while the file was), then becomes StoreUnavailable."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        for _ in range(2):
+            try:
+                return method(self, *args, **kwargs)
+            except self.FAILURES as error:
+                self._after_failure()
+                failure = error
+        raise StoreUnavailable(reason=f"{type(self).__name__}: {failure}")
+
+    return call
+
 
 class SQLiteBackend:
+    FAILURES = (sqlite3.DatabaseError,)  # locked past the busy timeout, read-only, disk full, I/O
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -150,6 +181,13 @@ class SQLiteBackend:
             self._local.db = db
         return db
 
+    def _after_failure(self) -> None:
+        # A connection that failed (a replaced or remounted file) is not kept: the next call reconnects.
+        db, self._local.db = getattr(self._local, "db", None), None
+        if db is not None:
+            db.close()
+
+    @store_call
     def get(self, key: str) -> str | None:
         row = (
             self._connect()
@@ -158,11 +196,13 @@ class SQLiteBackend:
         )
         return row[0] if row else None
 
+    @store_call
     def put(self, key: str, value: str, ttl: int) -> None:
         self._connect().execute(
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (key, value, time.time() + ttl)
         )
 
+    @store_call
     def add(self, key: str, value: str, ttl: int) -> bool:
         now = time.time()
         with self._transaction() as db:
@@ -170,6 +210,7 @@ class SQLiteBackend:
             added = db.execute("INSERT OR IGNORE INTO entries VALUES (?, ?, ?)", (key, value, now + ttl))
             return added.rowcount == 1
 
+    @store_call
     def count(self, key: str, ttl: int, by: int = 1) -> int:
         now = time.time()
         with self._transaction() as db:
@@ -184,6 +225,7 @@ class SQLiteBackend:
                 db.execute("DELETE FROM entries WHERE expires <= ?", (now,))
         return int(value)
 
+    @store_call
     def delete(self, *keys: str) -> None:
         if keys:
             self._connect().execute(
@@ -191,17 +233,20 @@ class SQLiteBackend:
                 keys,
             )
 
+    @store_call
     def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
         self._connect().execute(
             "INSERT OR REPLACE INTO fields VALUES (?, ?, ?, ?)", (key, field, value, time.time() + ttl)
         )
 
+    @store_call
     def fields(self, key: str) -> dict[str, str]:
         rows = self._connect().execute(
             "SELECT field, value FROM fields WHERE key = ? AND expires > ?", (key, time.time())
         )
         return dict(rows.fetchall())
 
+    @store_call
     def delete_field(self, key: str, field: str) -> None:
         self._connect().execute("DELETE FROM fields WHERE key = ? AND field = ?", (key, field))
 
@@ -237,23 +282,37 @@ class RedisBackend:
             raise ConfigurationError(
                 "REDIS_URL is set but the redis package is not installed: pip install -r requirements.txt"
             ) from None
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.FAILURES = (redis.RedisError,)
+        # No retry of its own (store_call tries once more): a Redis that hangs costs two
+        # timeouts per call, far under gunicorn's 30 s worker timeout.
         self._redis = redis.Redis.from_url(
             url,
             decode_responses=True,
             socket_timeout=STORE_TIMEOUT_SECONDS,
             socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
         )
         self._put_field = self._redis.register_script(PUT_FIELD)
 
+    def _after_failure(self) -> None:
+        pass  # redis-py has dropped the broken connection from its pool
+
+    @store_call
     def get(self, key: str) -> str | None:
         return self._redis.get(key)
 
+    @store_call
     def put(self, key: str, value: str, ttl: int) -> None:
         self._redis.set(key, value, ex=ttl)
 
+    @store_call
     def add(self, key: str, value: str, ttl: int) -> bool:
         return bool(self._redis.set(key, value, ex=ttl, nx=True))
 
+    @store_call
     def count(self, key: str, ttl: int, by: int = 1) -> int:
         # One transaction: create with its expiry if absent, then add. Redis 6 and 7 alike
         # (EXPIRE ... NX is Redis 7 only).
@@ -263,6 +322,7 @@ class RedisBackend:
             _, value = pipe.execute()
         return int(value)
 
+    @store_call
     def delete(self, *keys: str) -> None:
         if keys:
             self._redis.delete(*keys)
@@ -270,9 +330,11 @@ class RedisBackend:
     # A map is a hash; each field carries its own expiry time (Redis 6 has no per-field TTL),
     # and the hash lives as long as its longest-lived field (one script: atomic, Redis 6 and 7).
 
+    @store_call
     def put_field(self, key: str, field: str, value: str, ttl: int) -> None:
         self._put_field(keys=[key], args=[field, json.dumps([time.time() + ttl, value]), ttl])
 
+    @store_call
     def fields(self, key: str) -> dict[str, str]:
         now, alive = time.time(), {}
         for field, stored in self._redis.hgetall(key).items():
@@ -281,10 +343,11 @@ class RedisBackend:
                 alive[field] = value
         return alive
 
+    @store_call
     def delete_field(self, key: str, field: str) -> None:
         self._redis.hdel(key, field)
 
 
-def open_store(redis_url: str, instance: Path, namespace: str) -> Store:
+def open_store(redis_url: str, instance: Path, namespace: str, health: Health | None = None) -> Store:
     backend = RedisBackend(redis_url) if redis_url else SQLiteBackend(instance / "auth-store.sqlite3")
-    return Store(backend, namespace)
+    return Store(Watched(backend, health) if health else backend, namespace)

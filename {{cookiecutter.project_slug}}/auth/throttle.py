@@ -8,6 +8,9 @@ refused is not checked and not counted; a right one clears the count it was chec
 
 Unknown clients count on the account (and on their address); a browser that signed in as
 the account before (device cookie) counts on its own, so a guesser cannot lock the owner out.
+
+An attempt that cannot be counted (the store down: StoreUnavailable) is not checked
+either: the client gets a 503, never an uncounted guess.
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class FileDirectory:
     def __init__(self, users_file: Path, groups_file: Path, load_users: bool = True):
         self.users = PasswordFile(users_file)
         self.groups = GroupsFile(groups_file)
+        self.load_users = load_users
         try:  # at start-up, so that a malformed file stops the app with its reason
             self.groups.load()
             if load_users:
@@ -74,6 +75,13 @@ class FileDirectory:
 
     def members(self) -> dict[str, tuple[str, ...]]:
         return self.groups.members()
+
+    def problems(self) -> dict[str, str | None]:
+        """For /healthz: each file with why it is unreadable, or None when it reads."""
+        problems = {"groups_file": self.groups.problem()}
+        if self.load_users:
+            problems["users_file"] = self.users.problem()
+        return problems
 
 
 def member_keys(

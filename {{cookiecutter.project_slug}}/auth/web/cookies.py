@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Request, request
+from flask import Flask, Request, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, StoreUnavailable
 from ..settings import Settings
+from ..store import STORE_TIMEOUT_SECONDS
 
 SECURE_NAME = "__Host-session"
 DECODED_COOKIES = 4096  # cookie values whose signature a worker has checked, kept decoded
@@ -85,19 +86,38 @@ def session_interface(settings: Settings, server: Flask) -> SessionInterface:
             import redis
             from flask_session.redis import RedisSessionInterface as Base
 
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+            client = redis.Redis.from_url(
+                settings.redis_url,
+                socket_timeout=STORE_TIMEOUT_SECONDS,
+                socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+            )
+            failures: tuple[type[Exception], ...] = (redis.RedisError,)
         else:
             from cachelib import FileSystemCache
             from flask_session.cachelib import CacheLibSessionInterface as Base
 
             client = FileSystemCache(str(settings.instance / "sessions"), threshold=0, mode=0o600)
+            failures = (OSError,)
     except ImportError:
         raise ConfigurationError(
             f"SESSION_STORE={settings.session_store} needs Flask-Session: pip install -r requirements.txt"
         ) from None
 
     class ServerSideSessions(SecureOverHttps, Base):
-        pass
+        # The session store down: public pages go on without a session; what needs the user
+        # gets a 503 (identity.resolve_user), as when the shared store is down; never a 500.
+        def open_session(self, app, request):
+            try:
+                return super().open_session(app, request)
+            except failures as error:
+                g.session_store_failure = f"session store: {error}"
+                return self.make_null_session(app)
+
+        def save_session(self, app, session, response):
+            try:
+                return super().save_session(app, session, response)
+            except failures as error:
+                raise StoreUnavailable(reason=f"session store: {error}") from None
 
     return ServerSideSessions(
         app=server, client=client, key_prefix=settings.namespace + "session:", permanent=True

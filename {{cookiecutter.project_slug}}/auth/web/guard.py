@@ -16,7 +16,7 @@ from .. import decision, signals
 from ..compat import PAGES_ROUTER_OUTPUT, inline_scripts, path_to_page
 from ..errors import BadRequest, CrossSiteRefused, NotAllowed, NotFound, SignInRequired
 from ..policy import Access, access_of, public, signed_in
-from .identity import current_user
+from .identity import needed_user
 from .pages import PageGuard, is_not_found_page
 from .responses import from_browser_fetch, sign_in_redirect, wants_html
 
@@ -91,7 +91,7 @@ class RequestGuard:
             )
             raise CrossSiteRefused()
         kind, target, rule = self.rule_for_request()
-        user = None if rule.public else current_user()
+        user = None if rule.public else needed_user()
         verdict = decision.decide(rule, user, kind, target, current_app._get_current_object())
         if verdict is decision.Decision.ALLOW:
             return None

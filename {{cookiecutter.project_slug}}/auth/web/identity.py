@@ -9,7 +9,7 @@ from flask import current_app, g, has_request_context, request, session
 
 from .. import decision, signals
 from ..basic import parse_basic_header
-from ..errors import AuthError, NotAllowed, SignInRequired, Throttled, WrongCredentials
+from ..errors import AuthError, NotAllowed, SignInRequired, StoreUnavailable, Throttled, WrongCredentials
 from ..policy import Access
 from ..session import SessionRecord
 from ..users import User
@@ -25,11 +25,30 @@ def auth() -> Any:
 
 
 def current_user() -> User | None:
-    """The user of this request, or None when nobody is signed in (or outside a request)."""
+    """The user of this request, or None when nobody is signed in (or outside a request).
+
+    While the store is down, a public page sees nobody signed in (the cookie is kept);
+    a request that needs the user has already stopped with a 503 (``needed_user``).
+    """
     if not has_request_context():
         return None
+    try:
+        return needed_user()
+    except StoreUnavailable:
+        return None
+
+
+def needed_user() -> User | None:
+    """``current_user()`` for what must know: raises StoreUnavailable (a 503) rather than
+    take "cannot tell" for "signed out"."""
     if "auth_user" not in g:
-        g.auth_user = resolve_user()
+        if "auth_unavailable" in g:  # asked again in this request: the same answer, no new wait
+            raise g.auth_unavailable
+        try:
+            g.auth_user = resolve_user()
+        except StoreUnavailable as failure:
+            g.auth_unavailable = failure
+            raise
     return g.auth_user
 
 
@@ -52,7 +71,7 @@ def group_members() -> dict[str, tuple[str, ...]]:
 
 def require(access: Access, target: str = "") -> User | None:
     """Stop the request with 401 (signed out) or 403 (not allowed) unless ``access`` allows it."""
-    user = current_user()
+    user = needed_user()
     verdict = decision.decide(access, user, "function", target, current_app._get_current_object())
     if verdict is decision.Decision.SIGN_IN:
         raise SignInRequired()
@@ -78,6 +97,7 @@ def start_session(record: SessionRecord) -> None:
     keep_session(record)
     session.permanent = True
     g.pop("auth_user", None)
+    g.pop("auth_unavailable", None)
 
 
 def clear_session() -> SessionRecord | None:
@@ -93,6 +113,8 @@ def clear_session() -> SessionRecord | None:
 
 def resolve_user() -> User | None:
     """From an ``Authorization`` header (scripts: a token, or Basic), else from the session."""
+    if "session_store_failure" in g:  # a server-side session that could not be read (cookies.py)
+        raise StoreUnavailable(reason=g.session_store_failure)
     header = request.headers.get("Authorization")
     if header is not None and auth().passwords is not None:
         token = _bearer_token(header)
@@ -135,6 +157,8 @@ def _user_from_header(header: str) -> User | None:
     name, password = credentials
     try:
         check_password(name, password)
+    except StoreUnavailable:
+        raise  # cannot count the attempt: a 503, not "signed out"
     except AuthError as refusal:
         g.auth_retry_after = refusal.headers.get("Retry-After")
         return None
@@ -198,11 +222,15 @@ def sign_in(record: SessionRecord) -> None:
 
 
 def sign_out() -> SessionRecord | None:
-    """End this browser's session, on every worker and host; returns what it held."""
-    record = clear_session()
+    """End this browser's session, on every worker and host; returns what it held.
+
+    Ended first, cleared after: if the end cannot be recorded (StoreUnavailable, a 503),
+    the browser keeps its cookie, so the sign-out never looks done when it is not."""
+    record = session_record()
     if record is not None:
         auth().sessions.end(record, "sign-out", current_app._get_current_object())
         signals.user_signed_out.send(
             current_app._get_current_object(), user_id=record.user_id, sid=record.sid
         )
+    clear_session()
     return record

@@ -18,7 +18,7 @@ from .. import decision
 from ..errors import SessionEnded
 from ..policy import access_of, public
 from ..users import User
-from .identity import current_user
+from .identity import current_user, needed_user
 
 GUARDED = "_auth_guarded"
 ORIGINAL_LAYOUT = "_auth_layout"  # the page's own layout, for `flask access`
@@ -47,7 +47,8 @@ class PageGuard:
         layout, access, path = page["layout"], page["access"], page["relative_path"]
 
         def guarded_layout(**kwargs: Any) -> Any:
-            verdict = decision.decide(access, current_user(), "page", path, current_app._get_current_object())
+            user = current_user() if access.public else needed_user()  # the store down: a 503
+            verdict = decision.decide(access, user, "page", path, current_app._get_current_object())
             if verdict is decision.Decision.ALLOW:
                 try:
                     return layout(**kwargs) if callable(layout) else layout

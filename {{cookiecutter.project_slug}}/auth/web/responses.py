@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..errors import AuthError, SessionEnded
+from ..errors import AuthError, SessionEnded, StoreUnavailable
 from .identity import auth
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ def install_error_pages(server: Flask) -> None:
 
     @server.errorhandler(InternalServerError)
     def unexpected_error(error: InternalServerError):
+        if isinstance(error.original_exception, StoreUnavailable):  # raised before the request ran
+            return refused(error.original_exception)
         if error.original_exception is not None:
             log.error(
                 "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception

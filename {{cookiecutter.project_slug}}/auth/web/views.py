@@ -1,10 +1,10 @@
-"""The auth routes: /login, /logout, /healthz."""
+"""The auth routes: /login, /logout, /healthz (readiness), /livez (liveness)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request
 
-from ..errors import AuthError
+from ..errors import AuthError, StoreUnavailable
 from ..policy import public
 from .account_views import password_accepted
 from .identity import auth, check_password, current_user, session_record, sign_out
@@ -58,7 +58,7 @@ def login_with_password():
 @bp.get("/logout")
 @public
 def logout_confirm():
-    if current_user() is None:
+    if current_user() is None and session_record() is None:  # a session the store cannot check yet counts
         return redirect(home_url())
     return render_template("auth/logout.html")
 
@@ -68,9 +68,12 @@ def logout_confirm():
 def logout():
     record = session_record()
     sso = auth().sso
-    if sso and record and record.provider != "basic":
-        sso.tokens.revoke(record)  # best effort, logged: the provider forgets the tokens first
-    after = sso.logout_url(record) if sso and record else None  # before the session's id token goes
+    try:  # the tokens and the id token are out of reach while the store is down: sign out here all the same
+        if sso and record and record.provider != "basic":
+            sso.tokens.revoke(record)  # best effort, logged: the provider forgets the tokens first
+        after = sso.logout_url(record) if sso and record else None  # before the session's id token goes
+    except StoreUnavailable:
+        after = None
     sign_out()
     return redirect(after or home_url())
 
@@ -78,4 +81,18 @@ def logout():
 @bp.get("/healthz")
 @public
 def healthz():
+    """Readiness, for load balancers: 503 naming each dependency that does not answer
+    ({"status": "degraded", "store": "unreachable"}), so that traffic goes elsewhere."""
+    failures = auth().check_health()
+    if failures:
+        retry = str(StoreUnavailable.RETRY_AFTER_SECONDS)
+        return {"status": "degraded", **failures}, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/livez")
+@public
+def livez():
+    """Liveness: the process answers. Checks nothing, so that a store outage never has the
+    orchestrator restart instances that will recover by themselves."""
     return {"status": "ok"}

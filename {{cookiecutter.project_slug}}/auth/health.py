@@ -1,0 +1,80 @@
+"""Which of the app's dependencies answer, as this worker sees them.
+
+The state that /healthz reports, and the one place an outage and its end are
+announced (signals.dependency_failed / dependency_recovered): once per worker
+when a dependency stops answering and once when it answers again, however many
+requests meet the failure in between.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from . import signals
+from .errors import StoreUnavailable
+
+
+class Health:
+    def __init__(self) -> None:
+        self._down: dict[str, tuple[str, float]] = {}  # name -> (state, down since)
+        self._lock = threading.Lock()
+
+    def failed(self, name: str, state: str, reason: str = "") -> None:
+        """``name`` does not answer; ``state`` is the word /healthz shows ("unreachable")."""
+        with self._lock:
+            if name in self._down:
+                return
+            self._down[name] = (state, time.monotonic())
+        signals.dependency_failed.send(self, dependency=name, reason=reason or state)
+
+    def answered(self, name: str) -> None:
+        if name not in self._down:  # the common case, without taking the lock
+            return
+        with self._lock:
+            down = self._down.pop(name, None)
+        if down is not None:
+            seconds = round(time.monotonic() - down[1], 1)
+            signals.dependency_recovered.send(self, dependency=name, seconds=seconds)
+
+    def report(self, name: str, problem: str | None, state: str) -> None:
+        """A check's outcome: ``problem`` (why it failed) or None when it answered."""
+        if problem is None:
+            self.answered(name)
+        else:
+            self.failed(name, state, problem)
+
+    def failures(self) -> dict[str, str]:
+        """Each dependency down, with its state: {"store": "unreachable"}."""
+        return {name: state for name, (state, _) in self._down.items()}
+
+
+class Watched:
+    """A store backend whose every call tells ``health`` whether the store answered.
+
+    The backends raise StoreUnavailable for any failure of theirs; it goes on to the
+    request (a 503), and the first one marks the store down until a call succeeds.
+    """
+
+    def __init__(self, backend: Any, health: Health, name: str = "store"):
+        self.backend = backend
+        self._health = health
+        self._name = name
+
+    def __getattr__(self, operation: str) -> Any:
+        call = getattr(self.backend, operation)
+        if not callable(call):
+            return call
+
+        def reported(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = call(*args, **kwargs)
+            except StoreUnavailable as error:
+                self._health.failed(self._name, "unreachable", error.reason)
+                raise
+            self._health.answered(self._name)
+            return result
+
+        setattr(self, operation, reported)  # found without __getattr__ from now on
+        return reported
