@@ -29,7 +29,7 @@ from .settings import Settings
 from .store import open_store
 from .throttle import Throttle
 from .users import Directory, FileDirectory
-from .web import account_cli, account_views, cookies, sso_views, views  # noqa: F401 (account_cli adds commands)
+from .web import account_cli, account_views, cookies, views  # noqa: F401 (account_cli adds commands)
 from .web.cli import access_cli, keys_cli, users_cli
 from .web.guard import RequestGuard
 from .web.identity import EXTENSION
@@ -95,7 +95,7 @@ class Auth:
         )
         self.sso = None
         if settings.oidc:
-            from .sso import SingleSignOn
+            from .sso.client import SingleSignOn
 
             compat.check_authlib_version()
             self.sso = SingleSignOn(settings, self.store, self.on_sign_in)
@@ -153,6 +153,8 @@ class Auth:
         server.register_blueprint(views.bp, url_prefix=url_prefix)
         server.register_blueprint(account_views.bp, url_prefix=url_prefix)
         if self.sso:
+            from .web import sso_views  # single sign-on only: joserfc and Authlib are its dependencies
+
             server.register_blueprint(sso_views.blueprint(settings.callback_route, url_prefix))
         install_error_pages(server)
         server.context_processor(

@@ -17,7 +17,7 @@ from .errors import StoreUnavailable
 from .pending import PendingRevocations
 from .session import SessionRecord
 from .settings import SEEN_RESOLUTION_SECONDS, Settings
-from .sso.tokens import forget_tokens
+from .sso.shared_store import store_key
 from .store import Store
 from .users import Directory, User, member_keys
 
@@ -155,7 +155,7 @@ class Sessions:
     def _end_in_store(self, user_id: str, sid: str) -> None:
         self.store.revoke(sid, self.settings.absolute_timeout_seconds)
         self.store.forget(sid, *KEPT)
-        forget_tokens(self.store, sid)  # the provider's tokens die with the session
+        self.store.delete(store_key("tokens", sid))  # the provider's tokens die with the session
         self.store.unlist_session(user_id, sid)
 
     def end_all(self, user_id: str, reason: str, keep: str | None = None, sender: object = None) -> int:

@@ -1,4 +1,6 @@
-"""Single sign-on with OpenID Connect. Authlib is imported at the first sign-in, not at start-up.
+"""Single sign-on with OpenID Connect. Authlib is imported at the first sign-in, not at start-up,
+and nothing here is imported by password-only apps (their locks hold no Authlib, joserfc or
+cryptography): import the module you need.
 
 - ``client``: the providers' sign-in flow, through Authlib's Flask client (one class for all)
 - ``claims``: the checks on what a provider sends, beyond Authlib's defaults
@@ -10,7 +12,3 @@
 - ``backchannel``: OpenID Connect Back-Channel Logout 1.0 logout-token validation
 - ``graph``: Microsoft Entra ID groups overage, and paged calls to such APIs
 """
-
-from .client import SingleSignOn
-
-__all__ = ["SingleSignOn"]

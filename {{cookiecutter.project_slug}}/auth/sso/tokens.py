@@ -17,7 +17,7 @@ from ..settings import Settings
 from .credentials import ClientCredentials
 from .refresh import RefreshUnavailable, valid_access_token
 from .revocation import revoke_tokens
-from .shared_store import SharedStore, store_key
+from .shared_store import SharedStore
 from .vault import Tokens, TokenVault
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,6 @@ def grant_ends(token: Mapping[str, Any], now: float | None = None) -> int:
         return 0
     expires_at = Tokens.from_response(token, now).expires_at
     return int(expires_at) if expires_at else 0
-
-
-def forget_tokens(store: SharedStore, sid: str) -> None:
-    """Delete a session's tokens (when the session ends), without needing the keys to read them."""
-    store.delete(store_key("tokens", sid))
 
 
 class SessionTokens:

@@ -18,7 +18,6 @@ import requests
 from flask import current_app
 
 from ..errors import AuthError, ProviderUnavailable, SessionEnded
-from ..sso.refresh import RefreshUnavailable, SignInAgain
 from .identity import auth, clear_session, current_user, session_record
 
 
@@ -32,6 +31,9 @@ def access_token() -> str | None:
     record = session_record()
     if record is None or record.sid != user.session_id:
         return None
+    # Here, not at the top: password-only apps have no cryptography (the vault's) installed.
+    from ..sso.refresh import RefreshUnavailable, SignInAgain
+
     try:
         token = parts.sso.tokens.access_token(record)
         if token is None:  # dropped by another worker's refused refresh
