@@ -298,3 +298,9 @@ class NginxProxy:
 
     def __exit__(self, *_exc) -> None:
         stop(self.process)
+
+
+def set_cookie(response: requests.Response, name: str) -> str:
+    """The Set-Cookie header of this cookie, among those a response sets (the session, the device)."""
+    (header,) = [h for h in response.raw.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    return header

@@ -24,7 +24,7 @@ from browser import element, new_chrome, sign_in_at_provider, wait_for_text, wai
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from idp_server import IdentityProvider, sign_in_with_provider
-from servers import AppServer, NginxProxy, add_user, free_port, strong_key
+from servers import AppServer, NginxProxy, add_user, free_port, set_cookie, strong_key
 
 PREFIX = "/reports"
 PASSWORD = "alice-password-1234"
@@ -93,8 +93,7 @@ def password_sign_in(proxied: Proxied, next_path: str) -> tuple[requests.Session
 def test_over_real_tls_the_cookie_is_secure_and_host_only_and_hsts_is_sent(proxied):
     _, response = password_sign_in(proxied, f"{PREFIX}/dashboard")
     assert response.status_code == 302
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-session=")
+    cookie = set_cookie(response, "__Host-session")
     assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/;" in cookie and "Domain" not in cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 

@@ -22,7 +22,7 @@ import requests
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from idp_server import IdentityProvider, sign_in_with_provider
-from servers import AppServer, RedisServer, add_user, free_port, strong_key
+from servers import AppServer, RedisServer, add_user, free_port, set_cookie, strong_key
 
 PASSWORDS = {"alice": "alice-password-1234", "root": "root-password-12345", "target": "target-password-123"}
 HTML = {"Accept": "text/html"}
@@ -628,8 +628,7 @@ def test_behind_a_trusted_tls_proxy_everything_uses_https_and_the_public_host(ow
         allow_redirects=False,
         data={"username": "alice", "password": PASSWORDS["alice"]},
     )
-    (cookie,) = [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("__Host-session=")]
-    assert "Secure" in cookie
+    assert "Secure" in set_cookie(response, "__Host-session")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
