@@ -349,5 +349,14 @@ class RedisBackend:
 
 
 def open_store(redis_url: str, instance: Path, namespace: str, health: Health | None = None) -> Store:
-    backend = RedisBackend(redis_url) if redis_url else SQLiteBackend(instance / "auth-store.sqlite3")
+    if redis_url:
+        backend = RedisBackend(redis_url)  # connects at its first use: an outage then is a 503
+    else:
+        path = instance / "auth-store.sqlite3"
+        try:
+            backend = SQLiteBackend(path)
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigurationError(
+                f"the store {path} cannot be opened ({error}): the instance folder must be writable"
+            ) from None
     return Store(Watched(backend, health) if health else backend, namespace)

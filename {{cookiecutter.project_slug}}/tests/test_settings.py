@@ -49,6 +49,14 @@ def test_app_without_key_exits_with_one_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_store_that_cannot_be_opened_stops_the_start_with_its_reason(files):
+    from app import create_app
+
+    (files / "instance").write_text("a file where the instance folder should be")
+    with pytest.raises(ConfigurationError, match=r"auth-store\.sqlite3 cannot be opened"):
+        create_app(make_settings(files))
+
+
 def test_malformed_groups_file_stops_the_start(files):
     from app import create_app
 
