@@ -7,9 +7,19 @@ from conftest import BAKES, TEMPLATE, install_lock, run
 
 # The browser tests of the default project take the README's screenshots, so they stay current.
 SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
-# Only another name and other providers than "oidc": its lock, settings and sign-in tests are rerun,
-# not the rest ("oidc" runs all of them), so that `make test` stays well under 20 minutes.
-ONLY = {"oidc-enterprise": ["tests/test_lock.py", "tests/test_settings.py", "tests/test_oidc.py"]}
+# "both" runs every test; the others rerun what differs for them (so that `make test` stays well
+# under 20 minutes): "oidc" has no password sign-in, "oidc-enterprise" another name and other providers.
+SIGN_IN = ["tests/test_lock.py", "tests/test_settings.py", "tests/test_oidc.py"]
+ONLY = {
+    "oidc": [
+        *SIGN_IN,
+        "tests/test_pages.py",
+        "tests/test_routes.py",
+        "tests/test_prefix.py",
+        "tests/test_browser.py",
+    ],
+    "oidc-enterprise": SIGN_IN,
+}
 
 
 @pytest.mark.parametrize("name", BAKES)
