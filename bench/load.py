@@ -146,10 +146,10 @@ def sign_in(port: int, username: str, password: str) -> str:
     form = urlencode({"username": username, "password": password, "next": "/"})
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     status, answer, _ = request(port, "POST", "/login", form, headers)
-    cookie = answer.get("Set-Cookie")
-    if status != 302 or not cookie:
+    cookies = answer.get_all("Set-Cookie") or []  # the session, and the device cookie of ours
+    if status != 302 or not cookies:
         raise RuntimeError(f"sign-in failed: HTTP {status}")
-    return cookie.split(";", 1)[0]
+    return "; ".join(cookie.split(";", 1)[0] for cookie in cookies)
 
 
 @dataclass

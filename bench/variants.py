@@ -65,6 +65,14 @@ def group_members():
     return {}
 
 
+def access_token():
+    return None
+
+
+def provider_metadata():
+    return None
+
+
 def allowed_pages(_user):
     return [p for p in dash.page_registry.values() if not p["module"].endswith("not_found_404")]
 '''
