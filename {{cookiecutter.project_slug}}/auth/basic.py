@@ -69,18 +69,18 @@ class PasswordFile:
     """users.json as the running app sees it: re-read when it changes."""
 
     def __init__(self, path: Path):
-        self._file = WatchedFile(path, _read_users, empty={})
+        self.file = WatchedFile(path, _read_users, empty={})
 
     def load(self) -> None:
-        self._file.load()
+        self.file.load()
 
     def problem(self) -> str | None:
         """Why the file on disk is unreadable (the last good version is in force), or None."""
-        self._file.get()
-        return self._file.problem
+        self.file.get()
+        return self.file.problem
 
     def hash_of(self, name: str) -> str | None:
-        return self._file.get().get(name.casefold())
+        return self.file.get().get(name.casefold())
 
 
 @functools.lru_cache(maxsize=4096)

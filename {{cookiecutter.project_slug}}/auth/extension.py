@@ -141,6 +141,11 @@ class Auth:
         # Without this, Dash puts every page's layout (restricted ones too) into
         # the index page's config, as a "validation layout", for everyone to read.
         app.config.suppress_callback_exceptions = True
+        realm = app.title.replace('"', "'")
+        challenge = f'Basic realm="{realm}", charset="UTF-8"' if settings.basic else None
+        self.pages.protect()
+        # Before the proxy middleware wraps the app: the guard's headers see the request as fixed.
+        RequestGuard(app, self.pages, challenge).install()
         public_prefix = stripped_prefix(app)
         if public_prefix:
             server.wsgi_app = UnderPrefix(server.wsgi_app, public_prefix)
@@ -164,10 +169,6 @@ class Auth:
                 "auth_home": app.get_relative_path("/"),
             }
         )
-        realm = app.title.replace('"', "'")
-        challenge = f'Basic realm="{realm}", charset="UTF-8"' if settings.basic else None
-        self.pages.protect()
-        RequestGuard(app, self.pages, challenge).install()
         for command in (users_cli, keys_cli, access_cli):
             server.cli.add_command(command)
         audit.subscribe()

@@ -45,22 +45,22 @@ def parse_groups(path: Path) -> Membership:
 
 class GroupsFile:
     def __init__(self, path: str | os.PathLike[str]):
-        self._file = WatchedFile(path, parse_groups, empty=NOBODY)
+        self.file = WatchedFile(path, parse_groups, empty=NOBODY)
 
     def load(self) -> None:
         """Read at start-up, so that a malformed file stops the app with its reason."""
-        self._file.load()
+        self.file.load()
 
     def problem(self) -> str | None:
         """Why the file on disk is unreadable (the last good version is in force), or None."""
-        self._file.get()
-        return self._file.problem
+        self.file.get()
+        return self.file.problem
 
     def groups_of(self, member: str | None) -> frozenset[str]:
         if not member:
             return frozenset()
-        return self._file.get().by_member.get(member_key(member), frozenset())
+        return self.file.get().by_member.get(member_key(member), frozenset())
 
     def members(self) -> dict[str, tuple[str, ...]]:
         """Group -> members, as written in the file."""
-        return self._file.get().by_group
+        return self.file.get().by_group

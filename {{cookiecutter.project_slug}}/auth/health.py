@@ -18,22 +18,22 @@ from .errors import StoreUnavailable
 
 class Health:
     def __init__(self) -> None:
-        self._down: dict[str, tuple[str, float]] = {}  # name -> (state, down since)
+        self.down: dict[str, tuple[str, float]] = {}  # name -> (state, down since)
         self._lock = threading.Lock()
 
     def failed(self, name: str, state: str, reason: str = "") -> None:
         """``name`` does not answer; ``state`` is the word /healthz shows ("unreachable")."""
         with self._lock:
-            if name in self._down:
+            if name in self.down:
                 return
-            self._down[name] = (state, time.monotonic())
+            self.down[name] = (state, time.monotonic())
         signals.dependency_failed.send(self, dependency=name, reason=reason or state)
 
     def answered(self, name: str) -> None:
-        if name not in self._down:  # the common case, without taking the lock
+        if name not in self.down:  # the common case, without taking the lock
             return
         with self._lock:
-            down = self._down.pop(name, None)
+            down = self.down.pop(name, None)
         if down is not None:
             seconds = round(time.monotonic() - down[1], 1)
             signals.dependency_recovered.send(self, dependency=name, seconds=seconds)
@@ -47,7 +47,7 @@ class Health:
 
     def failures(self) -> dict[str, str]:
         """Each dependency down, with its state: {"store": "unreachable"}."""
-        return {name: state for name, (state, _) in self._down.items()}
+        return {name: state for name, (state, _) in self.down.items()}
 
 
 class Watched:
@@ -67,13 +67,16 @@ class Watched:
         if not callable(call):
             return call
 
+        health, name = self._health, self._name
+
         def reported(*args: Any, **kwargs: Any) -> Any:
             try:
                 result = call(*args, **kwargs)
             except StoreUnavailable as error:
-                self._health.failed(self._name, "unreachable", error.reason)
+                health.failed(name, "unreachable", error.reason)
                 raise
-            self._health.answered(self._name)
+            if health.down:  # an outage ends: the common case is one test of an empty dict
+                health.answered(name)
             return result
 
         setattr(self, operation, reported)  # found without __getattr__ from now on

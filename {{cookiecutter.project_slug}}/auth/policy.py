@@ -37,7 +37,7 @@ class Access:
             return True
         if groups is None:
             return False
-        have = set(groups)
+        have = groups if isinstance(groups, frozenset | set) else set(groups)
         return (
             (not self.one_of or bool(have & self.one_of)) and self.all_of <= have and not have & self.none_of
         )

@@ -35,6 +35,7 @@ class SessionInfo:
 
 GROUPS_IN_COOKIE = 1500  # bytes of group names kept in the cookie; a longer list goes to the store
 KEPT = ("groups",)  # what a session may keep in the store, deleted with it (and its tokens)
+KNOWN_USERS = 4096  # records whose user a worker keeps worked out (per directory version)
 
 
 class Sessions:
@@ -55,6 +56,8 @@ class Sessions:
         self.directory = directory
         self.passwords = passwords
         self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
+        self._directory_version = getattr(directory, "version", lambda: None)
+        self._users: dict[SessionRecord, tuple[object, User]] = {}
 
     def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:
         """The record to keep for a new session (a long group list is kept in the store),
@@ -86,24 +89,44 @@ class Sessions:
         """Who this session is now, or None if it has ended; and the record to keep
         (with "last seen" moved on when it is more than a minute old)."""
         now = int(time.time()) if now is None else now
-        if now - record.started > self.settings.absolute_timeout_seconds:
+        if self._timed_out(record, now) or self._ended(record):
             return None, record
-        if now - record.seen > self.settings.idle_timeout_seconds:
-            return None, record
-        if record.ends and now >= record.ends:
-            return None, record
+        user = self._user(record)
+        if user is not None and now - record.seen > SEEN_RESOLUTION_SECONDS:
+            record = record.seen_at(now)
+            self._list(record)
+        return user, record
+
+    def _timed_out(self, record: SessionRecord, now: int) -> bool:
+        settings = self.settings
+        return (
+            now - record.started > settings.absolute_timeout_seconds
+            or now - record.seen > settings.idle_timeout_seconds
+            or bool(record.ends and now >= record.ends)
+        )
+
+    def _ended(self, record: SessionRecord) -> bool:
+        """Signed out (or ended by an admin, a new password...) on any worker or host."""
         if self.pending is not None and self.pending.waiting():
             try:
                 self.replay_pending()
             except StoreUnavailable:
                 if self.pending.refuses(record):  # signed out during the outage: refused here
-                    return None, record
+                    return True
                 raise
-        if self.store.is_revoked(record.sid):
-            return None, record
+        return self.store.is_revoked(record.sid)
+
+    def _user(self, record: SessionRecord) -> User | None:
+        """The user as the directory says now: worked out once per record and directory
+        version (a worker sees the same few records over and over), else on every request."""
+        version = self._directory_version() if not record.groups_in_store else None
+        if version is not None:
+            known = self._users.get(record)
+            if known is not None and known[0] == version:
+                return known[1]
         keys = self._member_keys(record)
         if keys is None:
-            return None, record
+            return None
         claimed = self.store.kept_groups(record.sid) if record.groups_in_store else frozenset(record.groups)
         user = User(
             id=record.user_id,
@@ -114,10 +137,11 @@ class Sessions:
             signed_in_at=record.started,
             session_id=record.sid,
         )
-        if now - record.seen > SEEN_RESOLUTION_SECONDS:
-            record = record.seen_at(now)
-            self._list(record)
-        return user, record
+        if version is not None:
+            if len(self._users) >= KNOWN_USERS:
+                self._users.clear()  # simple and thread-safe; the next requests work them out again
+            self._users[record] = (version, user)
+        return user
 
     def _member_keys(self, record: SessionRecord) -> tuple[str, ...] | None:
         """How the directory knows this session's user; None if the session no longer holds."""

@@ -64,7 +64,8 @@ class Store:
         self.backend.put(self.key("revoked", sid), "1", ttl)
 
     def is_revoked(self, sid: str) -> bool:
-        return self.backend.get(self.key("revoked", sid)) is not None
+        # self.key("revoked", sid), written out: this runs on every request
+        return self.backend.get(f"{self.namespace}revoked:{sid}") is not None
 
     # Failed sign-ins -------------------------------------------------------------------
 
@@ -189,11 +190,9 @@ class SQLiteBackend:
 
     @store_call
     def get(self, key: str) -> str | None:
-        row = (
-            self._connect()
-            .execute("SELECT value FROM entries WHERE key = ? AND expires > ?", (key, time.time()))
-            .fetchone()
-        )
+        db = getattr(self._local, "db", None) or self._connect()  # (written out: every request)
+        query = "SELECT value FROM entries WHERE key = ? AND expires > ?"
+        row = db.execute(query, (key, time.time())).fetchone()
         return row[0] if row else None
 
     @store_call

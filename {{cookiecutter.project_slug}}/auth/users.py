@@ -41,7 +41,12 @@ class User:
 
 
 class Directory(Protocol):
-    """Where password users and group memberships come from."""
+    """Where password users and group memberships come from.
+
+    A directory may also have ``version()``: any value that changes whenever its answers
+    may have changed. With it, a session's user is worked out once per version instead
+    of on every request (FileDirectory: a stat of each file); without it, every request asks.
+    """
 
     def password_hash(self, username: str) -> str | None:
         """The stored hash (auth.passwords.hash_password) of this user, None if there is none."""
@@ -69,6 +74,11 @@ class FileDirectory:
 
     def password_hash(self, username: str) -> str | None:
         return self.users.hash_of(username)
+
+    def version(self) -> tuple[int, int]:
+        """One stat of each file: an edit applies from the next request on."""
+        users = self.users.file.current_generation() if self.load_users else 0
+        return (users, self.groups.file.current_generation())
 
     def groups_of(self, members: Iterable[str]) -> frozenset[str]:
         return frozenset().union(*(self.groups.groups_of(member) for member in members))

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..errors import ConfigurationError, StoreUnavailable
 from ..settings import Settings
 from ..store import STORE_TIMEOUT_SECONDS
+from .headers import SESSION_READ
 
 SECURE_NAME = "__Host-session"
 DECODED_COOKIES = 4096  # cookie values whose signature a worker has checked, kept decoded
@@ -32,6 +33,15 @@ class SecureOverHttps:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+class CookieSession(SecureCookieSession):
+    """A session read from a signed cookie. ``memo`` is shared by every request that
+    carries the same cookie value, for what follows from that value alone (identity.py
+    keeps the parsed session record there); it says nothing about a session that this
+    request has changed (``modified``)."""
+
+    memo: dict | None = None
+
+
 class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
     """Flask's signed cookie, with each cookie value's signature checked once per worker.
 
@@ -40,9 +50,11 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
     every request, and what the session holds (revoked? timed out?) is decided anew each time.
     """
 
+    session_class = CookieSession
+
     def __init__(self):
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
-        self._decoded: dict[str, tuple[dict, float]] = {}  # cookie value -> (data, signed at)
+        self._decoded: dict[str, tuple[dict, float, dict]] = {}  # value -> (data, signed at, memo)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
@@ -52,25 +64,35 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
             self._decoded = {}
         return self._serializers[keys]
 
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+    def open_session(self, app: Flask, request: Request) -> CookieSession | None:
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        value = request.cookies.get(self.get_cookie_name(app))
+        secure = app.config["SESSION_COOKIE_SECURE"] or request.is_secure  # (the request at hand)
+        value = request.cookies.get(SECURE_NAME if secure else app.config["SESSION_COOKIE_NAME"])
         if not value:
-            return self.session_class()
+            return CookieSession()
         max_age = app.permanent_session_lifetime.total_seconds()
         decoded = self._decoded.get(value)
         if decoded is None or time.time() - decoded[1] > max_age:
             try:
                 data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
             except BadSignature:
-                return self.session_class()
+                return CookieSession()
             if len(self._decoded) >= DECODED_COOKIES:
                 self._decoded.clear()  # simple and thread-safe; the next requests decode again
-            decoded = self._decoded[value] = (data, signed_at.timestamp())
+            decoded = self._decoded[value] = (data, signed_at.timestamp(), {})
         # A copy per request, one level deep: what a request changes stays in its own session.
-        return self.session_class({k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()})
+        session = CookieSession({k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()})
+        session.memo = decoded[2]
+        return session
+
+    def save_session(self, app: Flask, session: SecureCookieSession, response: Response) -> None:
+        # Unchanged (the usual request): nothing to write, so skip Flask's cookie settings.
+        if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return super().save_session(app, session, response)
+        if session.accessed:
+            request.environ[SESSION_READ] = True  # Vary: Cookie (headers.py)
 
     def get_cookie_name(self, app: Flask) -> str:
         # The __Host- prefix makes browsers refuse the cookie unless it is Secure,

@@ -10,25 +10,19 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import dash
-from flask import Response, current_app, g, request
+from flask import Request, Response, g, request
 
 from .. import decision, signals
 from ..compat import PAGES_ROUTER_OUTPUT, inline_scripts, path_to_page
 from ..errors import BadRequest, CrossSiteRefused, NotAllowed, NotFound, SignInRequired
 from ..policy import Access, access_of, public, signed_in
+from .headers import DENIED_PAGE, ResponseHeaders
 from .identity import needed_user
 from .pages import PageGuard, is_not_found_page
 from .responses import from_browser_fetch, sign_in_redirect, wants_html
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SERVER_TO_SERVER = "_auth_server_to_server"
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
-HSTS = "max-age=31536000"
 
 # What Dash needs: its own scripts, its two inline scripts (by hash), inline styles
 # (React and Plotly set them), data:/blob: images; and nothing may frame the app.
@@ -78,51 +72,34 @@ class RequestGuard:
         blueprint = prefix.replace("/", "_").replace(".", "_") + "dash_assets"
         self.assets_endpoint = f"{blueprint}.static"
         self._csp: tuple[int, str] | None = None
+        self._callback_rules: dict[str, tuple[dict, Access]] = {}  # output -> (callback_map entry, rule)
+        self._shell: tuple[int, Access] | None = None  # (number of pages, rule)
 
     def install(self) -> None:
-        self.app.server.before_request(self.check)
-        self.app.server.after_request(self.finish)
+        server = self.app.server
+        server.before_request(self.check)
+        server.wsgi_app = ResponseHeaders(server.wsgi_app, self.content_security_policy)
 
     def check(self) -> Response | None:
-        if request.method not in SAFE_METHODS and not same_origin() and not self.server_to_server():
-            origin = request.headers.get("Origin")
-            signals.access_denied.send(
-                current_app._get_current_object(), user=None, kind="cross-site", target=origin
-            )
+        # The request and app as plain objects: this runs on every request, and each use
+        # of Flask's ``request`` proxy is a lookup of its own.
+        req, server = request._get_current_object(), self.app.server
+        if req.method not in SAFE_METHODS and not same_origin(req) and not self.server_to_server(req):
+            origin = req.headers.get("Origin")
+            signals.access_denied.send(server, user=None, kind="cross-site", target=origin)
             raise CrossSiteRefused()
-        kind, target, rule = self.rule_for_request()
+        kind, target, rule = self.rule_for_request(req)
         user = None if rule.public else needed_user()
-        verdict = decision.decide(rule, user, kind, target, current_app._get_current_object())
+        verdict = decision.decide(rule, user, kind, target, server)
         if verdict is decision.Decision.ALLOW:
             return None
         if verdict is decision.Decision.SIGN_IN:
             return self.unauthenticated()
         if kind == "page":
             # Serve the page shell; the pages router shows the "not allowed" view.
-            g.page_denied = True
+            req.environ[DENIED_PAGE] = True
             return None
         raise NotAllowed()
-
-    def finish(self, response: Response) -> Response:
-        if g.get("page_denied"):
-            response.status_code = 403
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Content-Security-Policy"] = self.content_security_policy()
-        if request.is_secure:
-            response.headers["Strict-Transport-Security"] = HSTS
-        if g.get("auth_user") is not None:
-            # Signed-in content must never be kept by a shared cache. (Set as text when
-            # absent: parsing and rewriting the header object costs more than the rest.)
-            headers = response.headers
-            if "Cache-Control" not in headers:
-                headers["Cache-Control"] = "private, no-store"
-            else:
-                response.cache_control.private = True
-            if "Vary" not in headers:
-                headers["Vary"] = "Cookie"
-            else:
-                response.vary.add("Cookie")
-        return response
 
     def content_security_policy(self) -> str:
         # Dash adds inline scripts (clientside callbacks) as it sets up: hash again when they change.
@@ -140,37 +117,41 @@ class RequestGuard:
             headers={"WWW-Authenticate": self.challenge} if challenge else None,
         )
 
-    def server_to_server(self) -> bool:
+    def server_to_server(self, req: Request) -> bool:
         """A route marked @server_to_server: posted by other servers, never by browsers."""
-        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        view = self.app.server.view_functions.get(req.endpoint) if req.endpoint else None
         return getattr(view, SERVER_TO_SERVER, False)
 
-    def rule_for_request(self) -> tuple[str, str, Access]:
+    def rule_for_request(self, req: Request) -> tuple[str, str, Access]:
         """(kind, target, rule) of what this request is about to run."""
-        endpoint = request.endpoint
+        endpoint = req.endpoint
         if endpoint is None:
-            return "route", request.path, public  # no such route: Flask answers 404 or 405
+            return "route", req.path, public  # no such route: Flask answers 404 or 405
         if endpoint in self.page_endpoints:
             # The public path: under the prefix a proxy may have stripped (prefix.py).
-            path = self.app.strip_relative_path(request.script_root + request.path)
+            path = self.app.strip_relative_path(req.script_root + req.path)
             page, _ = path_to_page(path)
             return "page", "/" + (path or ""), access_of(page) if page else self.shell_access()
         if endpoint in self.shell_endpoints:
             return "route", endpoint, self.shell_access()
         if endpoint == self.callback_endpoint:
-            output, rule = self.callback_access()
+            output, rule = self.callback_access(req)
             return "callback", output, rule
         if endpoint == self.assets_endpoint:
-            suffix = PurePosixPath(request.view_args.get("filename", "")).suffix.lower()
-            return "route", request.path, public if suffix in PUBLIC_ASSET_SUFFIXES else signed_in
-        return "route", endpoint, access_of(current_app.view_functions.get(endpoint))
+            suffix = PurePosixPath(req.view_args.get("filename", "")).suffix.lower()
+            return "route", req.path, public if suffix in PUBLIC_ASSET_SUFFIXES else signed_in
+        return "route", endpoint, access_of(self.app.server.view_functions.get(endpoint))
 
     def shell_access(self) -> Access:
-        pages = [page for page in dash.page_registry.values() if not is_not_found_page(page)]
-        return public if any(access_of(page).public for page in pages) else signed_in
+        registry = dash.page_registry
+        if self._shell is None or self._shell[0] != len(registry):  # again when pages are added
+            pages = [page for page in registry.values() if not is_not_found_page(page)]
+            rule = public if any(access_of(page).public for page in pages) else signed_in
+            self._shell = (len(registry), rule)
+        return self._shell[1]
 
-    def callback_access(self) -> tuple[str, Access]:
-        body = request.get_json(silent=True)
+    def callback_access(self, req: Request) -> tuple[str, Access]:
+        body = req.get_json(silent=True)
         output = body.get("output") if isinstance(body, dict) else None
         if not isinstance(output, str):
             raise BadRequest("Malformed callback request.")
@@ -182,7 +163,10 @@ class RequestGuard:
         callback = self.app.callback_map.get(output)
         if callback is None:
             raise NotFound("No such callback.")
-        return output, access_of(callback["callback"])
+        known = self._callback_rules.get(output)
+        if known is None or known[0] is not callback:  # looked up once per callback
+            known = self._callback_rules[output] = (callback, access_of(callback["callback"]))
+        return output, known[1]
 
 
 def server_to_server(view):
@@ -193,12 +177,13 @@ def server_to_server(view):
     return view
 
 
-def same_origin() -> bool:
+def same_origin(req: Request) -> bool:
     """False for a request a browser sent from another site (CSRF)."""
-    site = request.headers.get("Sec-Fetch-Site")
+    environ = req.environ  # read directly: this runs on every callback
+    site = environ.get("HTTP_SEC_FETCH_SITE")
     if site is not None:
         return site in {"same-origin", "none"}
-    origin = request.headers.get("Origin")
+    origin = environ.get("HTTP_ORIGIN")
     if origin is not None:
-        return origin == request.host_url.rstrip("/")
+        return origin == req.host_url.rstrip("/")
     return True  # not sent by a browser: scripts carry their own credentials

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, g, has_request_context, request, session
+from flask import Request, current_app, g, has_request_context, request, session
+from flask.sessions import SessionMixin
 
 from .. import decision, signals
 from ..basic import parse_basic_header
@@ -14,6 +15,7 @@ from ..policy import Access
 from ..session import SessionRecord
 from ..users import User
 from . import device_cookie
+from .headers import SIGNED_IN
 
 SESSION_KEY = "auth"
 EXTENSION = "dash_auth"
@@ -41,15 +43,19 @@ def current_user() -> User | None:
 def needed_user() -> User | None:
     """``current_user()`` for what must know: raises StoreUnavailable (a 503) rather than
     take "cannot tell" for "signed out"."""
-    if "auth_user" not in g:
-        if "auth_unavailable" in g:  # asked again in this request: the same answer, no new wait
-            raise g.auth_unavailable
+    known = g.__dict__  # this request's answer so far: looked up once, it is asked on every request
+    if "auth_user" not in known:
+        if "auth_unavailable" in known:  # asked again in this request: the same answer, no new wait
+            raise known["auth_unavailable"]
+        req = request._get_current_object()
         try:
-            g.auth_user = resolve_user()
+            user = known["auth_user"] = resolve_user(req, known)
         except StoreUnavailable as failure:
-            g.auth_unavailable = failure
+            known["auth_unavailable"] = failure
             raise
-    return g.auth_user
+        if user is not None:
+            req.environ[SIGNED_IN] = True  # private, and Vary: Cookie (headers.py)
+    return known["auth_user"]
 
 
 def user_groups() -> frozenset[str]:
@@ -80,8 +86,16 @@ def require(access: Access, target: str = "") -> User | None:
     return user
 
 
-def session_record() -> SessionRecord | None:
-    return SessionRecord.from_dict(session.get(SESSION_KEY))
+def session_record(this: SessionMixin | None = None) -> SessionRecord | None:
+    """The record in this request's session (``this``: the session, if at hand)."""
+    this = session._get_current_object() if this is None else this
+    memo = None if this.modified else getattr(this, "memo", None)
+    if memo is None:
+        return SessionRecord.from_dict(this.get(SESSION_KEY))
+    record = memo.get("record", memo)
+    if record is memo:  # the same signed cookie value holds the same record: parsed once
+        record = memo["record"] = SessionRecord.from_dict(this.get(SESSION_KEY))
+    return record
 
 
 def keep_session(record: SessionRecord) -> None:
@@ -111,22 +125,25 @@ def clear_session() -> SessionRecord | None:
 # Who is asking ----------------------------------------------------------------------
 
 
-def resolve_user() -> User | None:
-    """From an ``Authorization`` header (scripts: a token, or Basic), else from the session."""
-    if "session_store_failure" in g:  # a server-side session that could not be read (cookies.py)
-        raise StoreUnavailable(reason=g.session_store_failure)
-    header = request.headers.get("Authorization")
-    if header is not None and auth().passwords is not None:
+def resolve_user(req: Request, known: dict) -> User | None:
+    """From an ``Authorization`` header (scripts: a token, or Basic), else from the session;
+    ``known``: this request's ``g``."""
+    if "session_store_failure" in known:  # a server-side session that could not be read (cookies.py)
+        raise StoreUnavailable(reason=known["session_store_failure"])
+    parts = auth()
+    header = req.environ.get("HTTP_AUTHORIZATION")
+    if header is not None and parts.passwords is not None:
         token = _bearer_token(header)
         return _user_from_token(token) if token is not None else _user_from_header(header)
-    record = session_record()
+    this = session._get_current_object()
+    record = session_record(this)
     if record is None:
-        if SESSION_KEY in session:
-            session.clear()  # a session of another shape: signed out
+        if SESSION_KEY in this:
+            this.clear()  # a session of another shape: signed out
         return None
-    user, kept = auth().sessions.user_of(record)
+    user, kept = parts.sessions.user_of(record)
     if user is None:
-        session.clear()
+        this.clear()
     elif kept is not record:
         keep_session(kept)
     return user
