@@ -41,11 +41,12 @@ def walk(node):
 
 
 def test_the_kept_frame_is_byte_for_byte_what_dash_makes_of_its_components(client, alice, admin, monkeypatch):
-    kept = {who: c.get("/_dash-layout").data for who, c in [("anyone", client), ("alice", alice), ("admin", admin)]}
+    visitors = {"anyone": client, "alice": alice, "admin": admin}
+    kept = {who: browser.get("/_dash-layout").data for who, browser in visitors.items()}
     layout.frame.cache_clear()
     monkeypatch.setattr(layout, "prebuilt", lambda component: component)  # Dash serializes the components
-    for who, c in [("anyone", client), ("alice", alice), ("admin", admin)]:
-        assert c.get("/_dash-layout").data == kept[who], who
+    for who, browser in visitors.items():
+        assert browser.get("/_dash-layout").data == kept[who], who
 
 
 def test_prebuilt_serializes_every_kind_of_value_as_the_components_would():
