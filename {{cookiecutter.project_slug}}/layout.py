@@ -9,7 +9,7 @@ from dash import dcc, html
 from auth import allowed_pages, current_user
 from prebuilt import prebuilt
 
-FRAMES_KEPT = 1024  # distinct frames kept ready (about one per user); the least recently used go first
+FRAMES_KEPT = 256  # frames kept ready (about one per user, ~25 KiB each); the least recently used go first
 
 
 def shell() -> html.Div:
