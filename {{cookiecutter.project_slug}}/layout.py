@@ -1,43 +1,62 @@
 """The frame around every page: header with navigation and the signed-in user."""
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
 import dash
 from dash import dcc, html
 
-from auth import User, allowed_pages, current_user
+from auth import allowed_pages, current_user
+from prebuilt import prebuilt
+
+FRAMES_KEPT = 256  # frames kept ready (about one per user, ~25 KiB each); the least recently used go first
 
 
 def shell() -> html.Div:
-    """Built for each visitor when the app loads, so the header knows who is signed in."""
+    """The frame for this visitor: Dash asks for it each time the app loads in a browser.
+
+    Building and serializing its ~20 components would cost more than the rest of the
+    request, yet the frame changes only with what it shows. So each frame is built once
+    and kept, keyed by exactly that: the user's name and groups, the pages they may open,
+    the app's title and path prefix. The key comes from the user resolved for this very
+    request, so a sign-out or a groups.toml edit shows at the next load.
+    """
     user = current_user()
-    return html.Div(
-        [
-            header(user),
-            html.Main(dash.page_container, className="content"),
-            html.Footer(f"{dash.get_app().title}", className="footer"),
-        ],
-        className="shell",
+    pages = tuple((page["name"], page["relative_path"]) for page in allowed_pages(user))
+    name, groups = (user.name, tuple(sorted(user.groups))) if user else (None, ())
+    return frame(dash.get_app().title, dash.get_relative_path("/"), pages, name, groups)
+
+
+@lru_cache(maxsize=FRAMES_KEPT)
+def frame(title: str, home: str, pages: tuple, name: str | None, groups: tuple[str, ...]) -> html.Div:
+    """The whole frame, built and serialized once per key (see ``shell``)."""
+    return prebuilt(
+        html.Div(
+            [
+                header(title, home, pages, name, groups),
+                html.Main(dash.page_container, className="content"),
+                html.Footer(title, className="footer"),
+            ],
+            className="shell",
+        )
     )
 
 
-def header(user: User | None) -> html.Header:
-    links = [
-        dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
-        for page in allowed_pages(user)
-    ]
+def header(title: str, home: str, pages: tuple, name: str | None, groups: tuple[str, ...]) -> html.Header:
+    """Brand, menu (``pages``: (name, path) pairs) and the user box (``name`` None: signed out)."""
+    links = [dcc.Link(page_name, href=path, className="nav-link") for page_name, path in pages]
     return html.Header(
         [
-            dcc.Link(dash.get_app().title, href=dash.get_relative_path("/"), className="brand"),
+            dcc.Link(title, href=home, className="brand"),
             html.Nav(links, className="nav"),
-            user_box(user),
+            user_box(name, groups),
         ],
         className="header",
     )
 
 
-def user_box(user: User | None) -> html.Div:
-    if user is None:
+def user_box(name: str | None, groups: tuple[str, ...]) -> html.Div:
+    if name is None:
         # A real navigation (not a Dash link): the sign-in page is not part of the Dash app.
         return html.Div(
             html.A("Sign in", href=dash.get_relative_path("/login"), className="button primary"),
@@ -49,13 +68,13 @@ def user_box(user: User | None) -> html.Div:
                 [
                     # A real navigation: /account is a server page, not part of the Dash app.
                     html.A(
-                        html.Span(user.name, id="user-name", className="user-name"),
+                        html.Span(name, id="user-name", className="user-name"),
                         href=dash.get_relative_path("/account"),
                         title="Your account",
                         id="account-link",
                     ),
                     html.Span(
-                        [html.Span(group, className="chip") for group in sorted(user.groups)]
+                        [html.Span(group, className="chip") for group in groups]
                         or html.Span("no groups", className="chip muted"),
                         id="user-groups",
                         className="chips",
