@@ -89,21 +89,19 @@ class Sessions:
         """Who this session is now, or None if it has ended; and the record to keep
         (with "last seen" moved on when it is more than a minute old)."""
         now = int(time.time()) if now is None else now
-        if self._timed_out(record, now) or self._ended(record):
+        settings = self.settings
+        timed_out = (
+            now - record.started > settings.absolute_timeout_seconds
+            or now - record.seen > settings.idle_timeout_seconds
+            or (record.ends and now >= record.ends)
+        )
+        if timed_out or self._ended(record):
             return None, record
         user = self._user(record)
         if user is not None and now - record.seen > SEEN_RESOLUTION_SECONDS:
             record = record.seen_at(now)
             self._list(record)
         return user, record
-
-    def _timed_out(self, record: SessionRecord, now: int) -> bool:
-        settings = self.settings
-        return (
-            now - record.started > settings.absolute_timeout_seconds
-            or now - record.seen > settings.idle_timeout_seconds
-            or bool(record.ends and now >= record.ends)
-        )
 
     def _ended(self, record: SessionRecord) -> bool:
         """Signed out (or ended by an admin, a new password...) on any worker or host."""

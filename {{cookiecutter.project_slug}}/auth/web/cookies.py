@@ -46,15 +46,16 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
     """Flask's signed cookie, with each cookie value's signature checked once per worker.
 
     A browser sends the same value until the session changes, so the decoded value is kept
-    (by the exact string, so any change to it is checked afresh); its age is checked on
-    every request, and what the session holds (revoked? timed out?) is decided anew each time.
+    (by the exact Cookie header, so any change to it is checked afresh); its age is checked
+    on every request, and what the session holds (revoked? timed out?) is decided anew each time.
     """
 
     session_class = CookieSession
 
     def __init__(self):
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
-        self._decoded: dict[str, tuple[dict, float, dict]] = {}  # value -> (data, signed at, memo)
+        # (over https?, Cookie header) -> (session data, signed at, memo)
+        self._decoded: dict[tuple[bool, str], tuple[dict, float, dict]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
@@ -68,20 +69,26 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        secure = app.config["SESSION_COOKIE_SECURE"] or request.is_secure  # (the request at hand)
-        value = request.cookies.get(SECURE_NAME if secure else app.config["SESSION_COOKIE_NAME"])
-        if not value:
+        # Keyed by the whole Cookie header, which a browser repeats as it is: a request
+        # neither parses the header nor checks the signature of a value seen before.
+        header = request.environ.get("HTTP_COOKIE")
+        if not header:
             return CookieSession()
+        secure = app.config["SESSION_COOKIE_SECURE"] or request.is_secure  # (the request at hand)
         max_age = app.permanent_session_lifetime.total_seconds()
-        decoded = self._decoded.get(value)
+        decoded = self._decoded.get((secure, header))
         if decoded is None or time.time() - decoded[1] > max_age:
+            name = SECURE_NAME if secure else app.config["SESSION_COOKIE_NAME"]
+            value = request.cookies.get(name)
+            if not value:
+                return CookieSession()
             try:
                 data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
             except BadSignature:
                 return CookieSession()
             if len(self._decoded) >= DECODED_COOKIES:
                 self._decoded.clear()  # simple and thread-safe; the next requests decode again
-            decoded = self._decoded[value] = (data, signed_at.timestamp(), {})
+            decoded = self._decoded[(secure, header)] = (data, signed_at.timestamp(), {})
         # A copy per request, one level deep: what a request changes stays in its own session.
         session = CookieSession({k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()})
         session.memo = decoded[2]

@@ -78,11 +78,20 @@ def requested_url(default: str) -> str:
 def allowed_pages(user: User | None) -> list[dict[str, Any]]:
     """The registered pages this user may open, in their registered order (for menus)."""
     groups = user.groups if user else None
-    return [
-        page
-        for page in dash.page_registry.values()
-        if not is_not_found_page(page) and access_of(page).allows(groups)
-    ]
+    key = (groups, len(dash.page_registry))  # asked on every page load, by the same few group sets
+    if key not in _ALLOWED:
+        if len(_ALLOWED) >= ALLOWED_KEPT:
+            _ALLOWED.clear()
+        _ALLOWED[key] = [
+            page
+            for page in dash.page_registry.values()
+            if not is_not_found_page(page) and access_of(page).allows(groups)
+        ]
+    return list(_ALLOWED[key])
+
+
+ALLOWED_KEPT = 1024  # group sets whose menu of pages is kept (pages are registered at start-up)
+_ALLOWED: dict[tuple[frozenset[str] | None, int], list[dict[str, Any]]] = {}
 
 
 def is_not_found_page(page: dict[str, Any]) -> bool:
