@@ -56,8 +56,10 @@ def cpu_us(client, headers, n: int) -> float:
     """CPU microseconds per callback request, over ``n`` requests."""
     start = time.process_time()
     for _ in range(n):
-        client.post(CALLBACK_PATH, data=CALLBACK_BODY, headers=headers)
-    return (time.process_time() - start) / n * 1e6
+        answer = client.post(CALLBACK_PATH, data=CALLBACK_BODY, headers=headers)
+    spent = time.process_time() - start
+    assert answer.status_code == 200 and b"ping" in answer.data, answer.data[:200]  # a what-if broke it
+    return spent / n * 1e6
 
 
 def loop(how: str) -> None:
@@ -75,12 +77,15 @@ def _auth(app):
 
 @contextlib.contextmanager
 def _replaced(target, **attributes):
-    """Instance attributes set on ``target`` for a while (shadowing its methods), then removed."""
+    """Attributes of ``target`` replaced for a while (a method shadowed), then as they were."""
+    before = {name: vars(target)[name] for name in attributes if name in vars(target)}
     for name, value in attributes.items():
         setattr(target, name, value)
     yield
     for name in attributes:
         delattr(target, name)
+    for name, value in before.items():
+        setattr(target, name, value)
 
 
 def no_revocation_lookup(app):
@@ -289,7 +294,7 @@ def report_profile(stats: pstats.Stats, n: int) -> None:
     for (file, line, name), (_, calls, _, cumulative, _) in stats.stats.items():
         label = f"{Path(file).name}:{line} {name}" if line else name
         if file.startswith(auth_dir):
-            rows.append(("auth/" + label, calls, cumulative))
+            rows.append((f"{Path(file).relative_to(HERE)}:{line} {name}", calls, cumulative))
         elif any(where in file + name and what in name for where, what in NOTABLE):
             rows.append((label, calls, cumulative))
     for label, calls, cumulative in sorted(rows, key=lambda row: -row[2])[:18]:

@@ -185,7 +185,9 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: fl
                     headers = headers_for(job, server, token)
                     check(job, server, headers)
                 duration = SHORT if job.short else seconds
-                load.wrk(server, job.path, 1, headers, script, job.connections)  # warm up both workers
+                # Warm up both workers; many users: long enough for each worker to see most cookies.
+                warm_up = 3 if job.users > 1 else 1
+                load.wrk(server, job.path, warm_up, headers, script, job.connections)
                 result = load.wrk(server, job.path, duration, headers, script, job.connections)
                 if job.users > 1 and result.cookies_sent != job.users:
                     raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
