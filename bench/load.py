@@ -130,6 +130,18 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer within {timeout} s; see {self.log}")
 
+    def wait_idle(self, timeout: float = 10, step: float = 0.2) -> None:
+        """Until the server is idle: requests wrk left queued when it stopped (a slow callback's)
+        would otherwise take CPU from the next run, another variant's maybe."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(step)
+            now = self.cpu_seconds()
+            if now - before < 0.05 * step:  # under 5% of a core
+                return
+            before = now
+
     def cpu_seconds(self) -> float:
         """User + system CPU so far of the arbiter and its workers (its process group)."""
         ticks = 0

@@ -45,10 +45,12 @@ class Job:
     short: bool = False
     connections: int = load.CONNECTIONS
     users: int = 1  # distinct signed-in users taking turns (their own session cookies)
+    expect: bytes = b""  # in the answer to a GET, as checked before the run
 
 
 MANY_USERS = 1000
 P99_TARGET = 1.15  # at most this many times bare Dash's p99, on every row of ours
+SIGNED_IN = b"logout"  # the header's sign-out link: in the layout of a signed-in user only
 
 
 # In this order in every round; each bare row comes before the rows compared with it.
@@ -76,7 +78,9 @@ JOBS = [
     Job("bare Dash: dashboard chart callback", "bare", "none", "chart"),
     Job("ours: cookie, dashboard chart callback", "ours", "cookie", "chart", target=">=0.95"),
     Job("bare Dash GET /_dash-layout", "bare", "none", None, "/_dash-layout"),
-    Job("ours: cookie GET /_dash-layout", "ours", "cookie", None, "/_dash-layout", ">=0.90"),
+    Job(
+        "ours: cookie GET /_dash-layout", "ours", "cookie", None, "/_dash-layout", ">=0.90", expect=SIGNED_IN
+    ),
     Job("bare Dash GET / (index)", "bare", "none", None, "/"),
     Job("ours: cookie GET / (index)", "ours", "cookie", None, "/", ">=0.95"),
 ]
@@ -151,7 +155,7 @@ def check(job: Job, server: load.Server, headers: dict[str, str]) -> None:
         body, expected = load.CALLBACKS[job.callback]
         args = ("POST", job.path, body, {**headers, "Content-Type": "application/json"})
     else:
-        args, expected = ("GET", job.path, None, headers), b""
+        args, expected = ("GET", job.path, None, headers), job.expect
     status, answered, answer = load.request(server.port, *args)
     if status != 200 or expected not in answer:
         raise RuntimeError(f"{job.label}: HTTP {status} {answer[:300]!r}")
@@ -189,6 +193,7 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: fl
                 warm_up = 3 if job.users > 1 else 1
                 load.wrk(server, job.path, warm_up, headers, script, job.connections)
                 result = load.wrk(server, job.path, duration, headers, script, job.connections)
+                server.wait_idle()
                 if job.users > 1 and result.cookies_sent != job.users:
                     raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
                 results[job.label].append(result)
