@@ -16,6 +16,8 @@ from statistics import median
 from urllib.parse import urlencode
 
 CALLBACK_PATH = "/_dash-update-component"
+THREADS = 2  # wrk's
+TURNS_LINE = "cookies taking turns: %d of %d sent"  # printed by lua_taking_turns's script
 
 
 def callback_body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]]) -> str:
@@ -56,20 +58,40 @@ def lua_script(body: str) -> str:
 
 
 def lua_taking_turns(body: str, cookies: list[str]) -> str:
-    """wrk script: POST this callback, each request with the next of these cookies (many users)."""
+    """wrk script: POST this callback, each request with the next of these cookies (many users).
+
+    Thread ``t`` of ``THREADS`` sends cookies t, t + THREADS, ... so that together they go
+    through every cookie in turn; at the end it prints how many distinct cookies were sent
+    (``TURNS_LINE``), for the bench to check.
+    """
+    if len(cookies) % THREADS:
+        raise ValueError(f"{len(cookies)} cookies do not split evenly between {THREADS} wrk threads")
     listed = ",\n".join(f"  [[{cookie}]]" for cookie in cookies)
     return (
-        f"local cookies = {{\n{listed}\n}}\nlocal turn = 0\n"
+        f"local cookies = {{\n{listed}\n}}\nlocal threads = {{}}\n"
+        "function setup(thread)\n"
+        '  thread:set("id", #threads)\n'
+        "  table.insert(threads, thread)\n"
+        "end\n"
+        "sent = 0\n"
         "request = function()\n"
-        "  turn = turn % #cookies + 1\n"
-        '  local headers = {["Content-Type"] = "application/json", Cookie = cookies[turn]}\n'
+        f"  local cookie = cookies[(id + sent * {THREADS}) % #cookies + 1]\n"
+        "  sent = sent + 1\n"
+        '  local headers = {["Content-Type"] = "application/json", Cookie = cookie}\n'
         f'  return wrk.format("POST", nil, headers, [[{body}]])\n'
+        "end\n"
+        "function done()\n"
+        "  local used = 0\n"
+        "  for _, thread in ipairs(threads) do\n"
+        f'    used = used + math.min(thread:get("sent"), #cookies / {THREADS})\n'
+        "  end\n"
+        f'  io.write(string.format("{TURNS_LINE}\\n", used, #cookies))\n'
         "end\n"
     )
 
 
 GUNICORN = ["-w", "2", "-k", "sync", "--log-level", "warning"]
-WRK = ["-t2", "--timeout", "10s", "--latency"]
+WRK = [f"-t{THREADS}", "--timeout", "10s", "--latency"]
 CONNECTIONS = 16
 
 
@@ -107,6 +129,18 @@ class Server:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer within {timeout} s; see {self.log}")
+
+    def wait_idle(self, timeout: float = 10, step: float = 0.2) -> None:
+        """Until the server is idle: requests wrk left queued when it stopped (a slow callback's)
+        would otherwise take CPU from the next run, another variant's maybe."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(step)
+            now = self.cpu_seconds()
+            if now - before < 0.05 * step:  # under 5% of a core
+                return
+            before = now
 
     def cpu_seconds(self) -> float:
         """User + system CPU so far of the arbiter and its workers (its process group)."""
@@ -160,6 +194,7 @@ class Result:
     errors: int
     requests: int
     cpu_us: float = 0.0  # server CPU per request (all workers), microseconds
+    cookies_sent: int = 0  # distinct cookies a taking-turns script sent (0 for other scripts)
 
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -180,7 +215,9 @@ def parse_wrk(text: str) -> Result:
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     errors += int(non_2xx.group(1)) if non_2xx else 0
     requests = int(re.search(r"(\d+) requests in", text).group(1))
-    return Result(float(rps.group(1)), percentiles[50], percentiles[99], errors, requests)
+    turns = re.search(TURNS_LINE.replace("%d", r"(\d+)"), text)
+    sent = int(turns.group(1)) if turns else 0
+    return Result(float(rps.group(1)), percentiles[50], percentiles[99], errors, requests, cookies_sent=sent)
 
 
 def wrk(

@@ -1,7 +1,8 @@
 """In-process measurements, run inside a project or variant directory (the current one).
 
     python probes.py loop cookie|basic|none   CPU microseconds per callback, Flask test client
-    python probes.py profile                 where a signed-in callback request spends its time
+    python probes.py profile [TOKEN]         where a signed-in callback request spends its time
+                                             (TOKEN: a personal token of the bench user, for Bearer)
     python probes.py oidc                    a sign-in round trip against the fake provider
 
 CPU time (not wall time) per request, so that other work on the machine matters less.
@@ -21,7 +22,6 @@ import timeit
 from base64 import b64encode
 from pathlib import Path
 from statistics import median
-from types import SimpleNamespace
 
 HERE = Path.cwd()
 sys.path[:0] = [str(HERE), str(HERE / "tests")]
@@ -33,8 +33,9 @@ from variants import PASSWORD, USER  # noqa: E402
 CALLBACK_BODY = CALLBACKS["echo"][0]
 
 
-def client_for(how: str):
-    """A test client of this directory's app, signed in as ``how`` says; its headers; the app."""
+def client_for(how: str, token: str | None = None):
+    """A test client of this directory's app, signed in as ``how`` says (cookie, basic, token:
+    this personal token, or none); its headers; the app."""
     import app as module
 
     client = module.app.server.test_client()
@@ -44,6 +45,8 @@ def client_for(how: str):
         assert answer.status_code == 302, answer.status_code
     elif how == "basic":
         headers["Authorization"] = "Basic " + b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    elif how == "token":
+        headers["Authorization"] = f"Bearer {token}"
     answer = client.post(CALLBACK_PATH, data=CALLBACK_BODY, headers=headers)
     assert answer.status_code == 200 and b"ping" in answer.data, answer.data[:200]
     return client, headers, module.app
@@ -53,8 +56,10 @@ def cpu_us(client, headers, n: int) -> float:
     """CPU microseconds per callback request, over ``n`` requests."""
     start = time.process_time()
     for _ in range(n):
-        client.post(CALLBACK_PATH, data=CALLBACK_BODY, headers=headers)
-    return (time.process_time() - start) / n * 1e6
+        answer = client.post(CALLBACK_PATH, data=CALLBACK_BODY, headers=headers)
+    spent = time.process_time() - start
+    assert answer.status_code == 200 and b"ping" in answer.data, answer.data[:200]  # a what-if broke it
+    return spent / n * 1e6
 
 
 def loop(how: str) -> None:
@@ -66,44 +71,64 @@ def loop(how: str) -> None:
 # What-ifs: the same requests with one cost taken away, each priced against the rest -------
 
 
-@contextlib.contextmanager
-def no_refresh(app):
-    """Flask re-signs a permanent session on every response unless this is off."""
-    config = app.server.config
-    before, config["SESSION_REFRESH_EACH_REQUEST"] = config["SESSION_REFRESH_EACH_REQUEST"], False
-    yield
-    config["SESSION_REFRESH_EACH_REQUEST"] = before
+def _auth(app):
+    return app.server.extensions["dash_auth"]
 
 
 @contextlib.contextmanager
-def one_serializer(app):
-    """The session's signing serializer built once, not twice per request (open and save)."""
-    interface = app.server.session_interface
-    serializer = interface.get_signing_serializer(app.server)
-    interface.get_signing_serializer = lambda _app: serializer
+def _replaced(target, **attributes):
+    """Attributes of ``target`` replaced for a while (a method shadowed), then as they were."""
+    before = {name: vars(target)[name] for name in attributes if name in vars(target)}
+    for name, value in attributes.items():
+        setattr(target, name, value)
     yield
-    del interface.get_signing_serializer
+    for name in attributes:
+        delattr(target, name)
+    for name, value in before.items():
+        setattr(target, name, value)
 
 
-@contextlib.contextmanager
-def memory_store(app):
-    """The store's lookups (SQLite) answered from a dict instead."""
-    auth = app.server.extensions["dash_auth"]
-    store, auth.store = auth.store, SimpleNamespace(get={}.get)
-    yield
-    auth.store = store
+def no_revocation_lookup(app):
+    """The revocation check (a point lookup in SQLite) answered from a set in memory instead."""
+    return _replaced(_auth(app).store, is_revoked=set().__contains__)
+
+
+def counters_in_memory(app):
+    """Basic: the failure counters (counted, then forgiven, in SQLite) kept nowhere instead."""
+    return _replaced(
+        _auth(app).store,
+        count_attempt=lambda _counter, _window: 1,
+        forgive_attempt=lambda _counter, _window: None,
+        clear_attempts=lambda _counter: None,
+    )
+
+
+def watched_files(app) -> list:
+    """Every WatchedFile a request may stat: users.json (twice: passwords, accounts), groups.toml."""
+    auth = _auth(app)
+    files = [auth.directory.users._file, auth.directory.groups._file]
+    return files + ([auth.accounts._view] if auth.accounts else [])
 
 
 @contextlib.contextmanager
 def no_stat(app):
-    """groups.toml and users.json not stat()ed on every request."""
-    auth = app.server.extensions["dash_auth"]
-    files = [auth.groups._file, auth.users._file]
-    for file in files:
-        file._current_stamp = lambda stamp=file._stamp: stamp
-    yield
-    for file in files:
-        del file._current_stamp
+    """users.json and groups.toml not stat()ed on every request (taken as unchanged)."""
+    with contextlib.ExitStack() as stack:
+        for file in watched_files(app):
+            stack.enter_context(_replaced(file, _current_stamp=lambda stamp=file._stamp: stamp))
+        yield
+
+
+class _Forgetful(dict):
+    """A cache that keeps nothing."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def decode_every_time(app):
+    """Not a proposal: the session cookie's signature checked on every request, as Flask does."""
+    return _replaced(app.server.session_interface, _decoded=_Forgetful())
 
 
 @contextlib.contextmanager
@@ -117,24 +142,28 @@ def _hook_replaced(app, kind: str, name: str, make):
     hooks[index : index + (1 if make else 0)] = [original]
 
 
-def _finish_once(original):
-    from auth.guard import SECURITY_HEADERS
-    from flask import g
+def _finish_in_one_step(original):
+    """RequestGuard.finish for the common case (signed in, plain HTTP, nothing set before it):
+    one precomputed header list added at once; anything else as generated."""
+    from auth.web.guard import SECURITY_HEADERS
+    from flask import g, request
+
+    guard = original.__self__
+    signed_in = [*SECURITY_HEADERS.items(), ("Cache-Control", "private, no-store"), ("Vary", "Cookie")]
 
     def finish(response):
-        if g.get("auth_user") is None or g.get("page_denied") or "Cache-Control" in response.headers:
+        headers = response.headers
+        common = g.get("auth_user") is not None and not g.get("page_denied") and not request.is_secure
+        if not common or "Cache-Control" in headers or "Vary" in headers:
             return original(response)
-        response.headers.update(SECURITY_HEADERS)
-        response.headers["Cache-Control"] = "private, no-store"
-        response.vary.add("Cookie")
+        headers.extend([*signed_in, ("Content-Security-Policy", guard.content_security_policy())])
         return response
 
     return finish
 
 
-def one_cache_control(app):
-    """RequestGuard.finish writing "private, no-store" once, not parsing Cache-Control three times."""
-    return _hook_replaced(app, "after_request_funcs", "finish", _finish_once)
+def headers_in_one_step(app):
+    return _hook_replaced(app, "after_request_funcs", "finish", _finish_in_one_step)
 
 
 def no_guard(app):
@@ -144,13 +173,21 @@ def no_guard(app):
 
 WHAT_IFS = {
     "as generated": (),
-    "SESSION_REFRESH_EACH_REQUEST=False": (no_refresh,),
-    "signing serializer built once": (one_serializer,),
-    "finish(): one Cache-Control write": (one_cache_control,),
-    "store lookup from memory, not SQLite": (memory_store,),
-    "no stat of groups.toml/users.json": (no_stat,),
-    "all five above": (no_refresh, one_serializer, one_cache_control, memory_store, no_stat),
+    "revocation lookup from memory, not SQLite": (no_revocation_lookup,),
+    "no stat of users.json/groups.toml": (no_stat,),
+    "finish(): headers added in one step": (headers_in_one_step,),
+    "all three above": (no_revocation_lookup, no_stat, headers_in_one_step),
+    "(for scale: cookie decoded every request)": (decode_every_time,),
     "(for scale: no guard check at all)": (no_guard,),
+}
+BASIC_WHAT_IFS = {
+    "as generated": (),
+    "failure counters in memory, not SQLite": (counters_in_memory,),
+    "no stat of users.json/groups.toml": (no_stat,),
+}
+TOKEN_WHAT_IFS = {
+    "as generated": (),
+    "no stat of users.json/groups.toml": (no_stat,),
 }
 
 
@@ -167,31 +204,32 @@ def what_ifs(app, client, headers, changes: dict, reps: int = 5, n: int = 600) -
 
 
 def single_operations(app, client) -> dict[str, float]:
-    from auth.identity import current_user
+    from auth.web.identity import current_user, session_record
     from dash._pages import _path_to_page
     from flask import g, request
 
-    server, auth = app.server, app.server.extensions["dash_auth"]
+    server, auth = app.server, _auth(app)
     interface = server.session_interface
+    serializer = interface.get_signing_serializer(server)
     finish = next(f for f in server.after_request_funcs[None] if f.__name__ == "finish")
     cookie = client.get_cookie("session").value
     environ = {"HTTP_COOKIE": f"session={cookie}"}
     with server.test_request_context(CALLBACK_PATH, method="POST", environ_base=environ):
-        session = interface.open_session(server, request)
+        interface.open_session(server, request)
         g.auth_user = current_user()
+        record = session_record()
 
         def resolve():
             g.pop("auth_user", None)
             return current_user()
 
         ops = {
-            "Flask open_session (cookie decode)": lambda: interface.open_session(server, request),
-            "Flask save_session (re-sign, Set-Cookie)": lambda: interface.save_session(
-                server, session, server.response_class()
-            ),
+            "open_session (cookie decoded before: cached)": lambda: interface.open_session(server, request),
+            "  signature check (serializer.loads), uncached": lambda: serializer.loads(cookie),
             "current_user() resolve from session": resolve,
-            "  of which store.get (SQLite)": lambda: auth.store.get("revoked:x"),
-            "  of which stat groups.toml": auth.groups._file.path.stat,
+            "  of which Sessions.user_of(record)": lambda: auth.sessions.user_of(record),
+            "    of which store.is_revoked (SQLite)": lambda: auth.store.is_revoked(record.sid),
+            "    of which stat groups.toml": auth.directory.groups._file.path.stat,
             "RequestGuard.finish (signed in)": lambda: finish(server.response_class()),
             "callback body json.loads": lambda: json.loads(CALLBACK_BODY),
             "_path_to_page('/dashboard') (pages only)": lambda: _path_to_page("/dashboard"),
@@ -201,25 +239,23 @@ def single_operations(app, client) -> dict[str, float]:
         }
 
 
-def profile() -> None:
+def print_what_ifs(kind: str, results: dict[str, float]) -> None:
+    base = results["as generated"]
+    for label, us in results.items():
+        print(f"  {kind:7} {label:42} {us:6.0f}  ({us - base:+4.0f})")
+
+
+def profile(token: str | None) -> None:
     client, headers, app = client_for("cookie")
-    basic_client, basic_headers, _ = client_for("basic")
     cpu_us(client, headers, 300)
 
     print("What-ifs: CPU us per signed-in callback, in-process (medians of 5 x 600, taking turns):")
-    results = what_ifs(app, client, headers, WHAT_IFS)
-    base = results["as generated"]
-    for label, us in results.items():
-        print(f"  cookie  {label:40} {us:6.0f}  ({us - base:+4.0f})")
-    basic_changes = {
-        "as generated": (),
-        "signing serializer built once": (one_serializer,),
-        "failure counters from memory": (memory_store,),
-    }
-    results = what_ifs(app, basic_client, basic_headers, basic_changes)
-    base = results["as generated"]
-    for label, us in results.items():
-        print(f"  Basic   {label:40} {us:6.0f}  ({us - base:+4.0f})")
+    print_what_ifs("cookie", what_ifs(app, client, headers, WHAT_IFS))
+    basic_client, basic_headers, _ = client_for("basic")
+    print_what_ifs("Basic", what_ifs(app, basic_client, basic_headers, BASIC_WHAT_IFS))
+    if token:
+        token_client, token_headers, _ = client_for("token", token)
+        print_what_ifs("Bearer", what_ifs(app, token_client, token_headers, TOKEN_WHAT_IFS))
 
     print("Single operations (us, best of 5 x 2000):")
     for label, us in single_operations(app, client).items():
@@ -258,7 +294,7 @@ def report_profile(stats: pstats.Stats, n: int) -> None:
     for (file, line, name), (_, calls, _, cumulative, _) in stats.stats.items():
         label = f"{Path(file).name}:{line} {name}" if line else name
         if file.startswith(auth_dir):
-            rows.append(("auth/" + label, calls, cumulative))
+            rows.append((f"{Path(file).relative_to(HERE)}:{line} {name}", calls, cumulative))
         elif any(where in file + name and what in name for where, what in NOTABLE):
             rows.append((label, calls, cumulative))
     for label, calls, cumulative in sorted(rows, key=lambda row: -row[2])[:18]:
@@ -349,7 +385,11 @@ def oidc(rounds: int = 20) -> None:
 
 
 if __name__ == "__main__":
-    commands = {"loop": lambda: loop(sys.argv[2]), "profile": profile, "oidc": oidc}
+    commands = {
+        "loop": lambda: loop(sys.argv[2]),
+        "profile": lambda: profile(sys.argv[2] if len(sys.argv) > 2 else None),
+        "oidc": oidc,
+    }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]]()

@@ -38,17 +38,19 @@ SHORT = 3  # seconds of load for the scrypt-per-request variant (a few requests/
 class Job:
     label: str
     variant: str  # directory under .bench/variants
-    client: str  # none | cookie | basic | oidc-cookie
+    client: str  # none | cookie | basic | token | oidc-cookie
     callback: str | None = "echo"  # a key of load.CALLBACKS, or None for a GET of path
     path: str = CALLBACK
     target: str = ""
     short: bool = False
     connections: int = load.CONNECTIONS
     users: int = 1  # distinct signed-in users taking turns (their own session cookies)
+    expect: bytes = b""  # in the answer to a GET, as checked before the run
 
 
 MANY_USERS = 1000
 P99_TARGET = 1.15  # at most this many times bare Dash's p99, on every row of ours
+SIGNED_IN = b"logout"  # the header's sign-out link: in the layout of a signed-in user only
 
 
 # In this order in every round; each bare row comes before the rows compared with it.
@@ -56,6 +58,7 @@ JOBS = [
     Job("bare Dash (the limit)", "bare", "none"),
     Job("ours: session cookie", "ours", "cookie", target=">=0.90"),
     Job("ours: Basic header (scrypt hash)", "ours", "basic", target=">=0.80"),
+    Job("ours: personal token (Bearer)", "ours", "token", target=">=0.90"),
     Job("ours: requires(one_of=[admin]) callback", "ours-admin", "cookie", target=">=0.88"),
     Job("ours: 10k members in 1k groups", "ours-10k", "cookie", target="=cookie"),
     Job(
@@ -75,7 +78,9 @@ JOBS = [
     Job("bare Dash: dashboard chart callback", "bare", "none", "chart"),
     Job("ours: cookie, dashboard chart callback", "ours", "cookie", "chart", target=">=0.95"),
     Job("bare Dash GET /_dash-layout", "bare", "none", None, "/_dash-layout"),
-    Job("ours: cookie GET /_dash-layout", "ours", "cookie", None, "/_dash-layout", ">=0.90"),
+    Job(
+        "ours: cookie GET /_dash-layout", "ours", "cookie", None, "/_dash-layout", ">=0.90", expect=SIGNED_IN
+    ),
     Job("bare Dash GET / (index)", "bare", "none", None, "/"),
     Job("ours: cookie GET / (index)", "ours", "cookie", None, "/", ">=0.95"),
 ]
@@ -92,9 +97,18 @@ DASH_AUTH_HEADLINE = {
 }
 
 
-def baseline(job: Job) -> str:
+def baseline(job: Job) -> Job:
     same = (job.callback, job.path, job.connections)
-    return next(j.label for j in JOBS if j.variant == "bare" and (j.callback, j.path, j.connections) == same)
+    return next(j for j in JOBS if j.variant == "bare" and (j.callback, j.path, j.connections) == same)
+
+
+def selected(only: list[str] | None) -> list[Job]:
+    """The jobs whose label contains one of ``only`` (any case), with the bare rows they compare with."""
+    if not only:
+        return JOBS
+    wanted = {job.label for job in JOBS if any(text.casefold() in job.label.casefold() for text in only)}
+    wanted |= {baseline(job).label for job in JOBS if job.label in wanted}
+    return [job for job in JOBS if job.label in wanted]
 
 
 def run(command: list, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
@@ -118,33 +132,38 @@ def bake(name: str, **context: str) -> tuple[Path, float]:
 # Load -------------------------------------------------------------------------------------
 
 
-def headers_for(job: Job, server: load.Server) -> dict[str, str]:
+def headers_for(job: Job, server: load.Server, token: str) -> dict[str, str]:
     headers = {"Accept": "text/html"} if job.path == "/" else {}
     if job.client == "cookie":
         # A fresh sign-in per run: the session's "last seen" is written back after 60 s,
         # and wrk, unlike a browser, would keep sending the old cookie.
         headers["Cookie"] = load.sign_in(server.port, variants.USER, variants.PASSWORD)
     elif job.client == "basic":
-        token = b64encode(f"{variants.USER}:{variants.PASSWORD}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
+        basic = b64encode(f"{variants.USER}:{variants.PASSWORD}".encode()).decode()
+        headers["Authorization"] = f"Basic {basic}"
+    elif job.client == "token":
+        headers["Authorization"] = f"Bearer {token}"
     elif job.client == "oidc-cookie":
         headers["Cookie"] = variants.dash_auth_oidc_cookie()
     return headers
 
 
 def check(job: Job, server: load.Server, headers: dict[str, str]) -> None:
-    """One request as wrk will send it: it must pass auth and give the expected answer."""
+    """One request as wrk will send it: it must pass auth and give the expected answer;
+    and, from our app, no new cookie: a browser would send that one next, wrk the old one."""
     if job.callback:
         body, expected = load.CALLBACKS[job.callback]
         args = ("POST", job.path, body, {**headers, "Content-Type": "application/json"})
     else:
-        args, expected = ("GET", job.path, None, headers), b""
-    status, _, answer = load.request(server.port, *args)
+        args, expected = ("GET", job.path, None, headers), job.expect
+    status, answered, answer = load.request(server.port, *args)
     if status != 200 or expected not in answer:
         raise RuntimeError(f"{job.label}: HTTP {status} {answer[:300]!r}")
+    if job.variant.startswith("ours") and answered.get_all("Set-Cookie"):
+        raise RuntimeError(f"{job.label}: answered with Set-Cookie {answered.get_all('Set-Cookie')}")
 
 
-def load_rounds(dirs: dict[str, Path], rounds: int, seconds: float) -> dict[str, dict]:
+def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: float, token: str) -> dict:
     scripts = {}
     for name, (body, _) in load.CALLBACKS.items():
         scripts[name] = WORK / f"{name}.lua"
@@ -152,43 +171,56 @@ def load_rounds(dirs: dict[str, Path], rounds: int, seconds: float) -> dict[str,
     logs = WORK / "logs"
     logs.mkdir(exist_ok=True)
     servers = {
-        name: load.Server(name, dirs[name], BIN, logs) for name in dict.fromkeys(j.variant for j in JOBS)
+        name: load.Server(name, dirs[name], BIN, logs) for name in dict.fromkeys(j.variant for j in jobs)
     }
-    results: dict[str, list[load.Result]] = {job.label: [] for job in JOBS}
+    results: dict[str, list[load.Result]] = {job.label: [] for job in jobs}
     try:
         for server in servers.values():
             server.start()
         for server in servers.values():
             server.wait_ready()
         for r in range(rounds):
-            for job in JOBS:
+            for job in jobs:
                 server = servers[job.variant]
-                headers = headers_for(job, server)
-                check(job, server, headers)
                 script = scripts.get(job.callback)
                 if job.users > 1:
-                    script = WORK / f"users-{job.users}.lua"
-                    body, _ = load.CALLBACKS[job.callback]
-                    cookies = variants.forged_cookies(dirs[job.variant], job.users)
-                    script.write_text(load.lua_taking_turns(body, cookies))
-                    headers = {}  # each request carries its user's cookie (the script)
+                    script, headers = taking_turns(job, server, dirs[job.variant])
+                else:
+                    headers = headers_for(job, server, token)
+                    check(job, server, headers)
                 duration = SHORT if job.short else seconds
-                load.wrk(server, job.path, 1, headers, script, job.connections)  # warm up both workers
+                # Warm up both workers; many users: long enough for each worker to see most cookies.
+                warm_up = 3 if job.users > 1 else 1
+                load.wrk(server, job.path, warm_up, headers, script, job.connections)
                 result = load.wrk(server, job.path, duration, headers, script, job.connections)
+                server.wait_idle()
+                if job.users > 1 and result.cookies_sent != job.users:
+                    raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
                 results[job.label].append(result)
                 print(f"  round {r + 1}/{rounds}  {job.label:42} {result.rps:8.1f} req/s", flush=True)
     finally:
         for server in servers.values():
             server.stop()
-    return {job.label: load.summarize(results[job.label], results[baseline(job)]) for job in JOBS}
+    return {job.label: load.summarize(results[job.label], results[baseline(job).label]) for job in jobs}
 
 
-def print_table(summary: dict[str, dict]) -> None:
+def taking_turns(job: Job, server: load.Server, directory: Path) -> tuple[Path, dict]:
+    """A wrk script sending the cookies of ``job.users`` users signed in just now, each checked
+    like a single user's (the first and the last); no -H headers then."""
+    cookies = variants.signed_in_cookies(directory, job.users)
+    for cookie in (cookies[0], cookies[-1]):
+        check(job, server, {"Cookie": cookie})
+    script = WORK / f"users-{job.users}.lua"
+    script.write_text(load.lua_taking_turns(load.CALLBACKS[job.callback][0], cookies))
+    return script, {}
+
+
+def print_table(summary: dict[str, dict], jobs: list[Job]) -> None:
     print(
         f"\n{'variant':42} {'req/s':>7} {'x bare':>6} {'target':>7}  {'x bare per round':16}"
         f" {'p50 ms':>7} {'p99 ms':>7} {'p99 x':>5} {'<=' + str(P99_TARGET):>6} {'cpu us':>6} {'cpu x':>5}"
     )
-    for job in JOBS:
+    for job in jobs:
         s = summary[job.label]
         rounds = " ".join(f"{r:.2f}" for r in s["ratios"])
         errors = f"  {s['errors']} errors" if s["errors"] else ""
@@ -206,6 +238,9 @@ def p99_verdict(job: Job, summary: dict) -> str:
 
 
 def headline(summary: dict[str, dict]) -> str:
+    missing = [label for label in (*HEADLINE.values(), *DASH_AUTH_HEADLINE.values()) if label not in summary]
+    if missing:
+        return f"bench: no headline (--only left out {', '.join(missing)})"
     ours = ", ".join(f"{name} {summary[label]['ratio']:.2f}" for name, label in HEADLINE.items())
     theirs = ", ".join(f"{name} {summary[label]['ratio']:.2f}" for name, label in DASH_AUTH_HEADLINE.items())
     return f"bench: {ours} of bare (dash-auth {theirs})"
@@ -243,7 +278,7 @@ def imports(directory: Path) -> tuple[list[str], dict[str, float]]:
     return oidc_modules, times
 
 
-def extras(dirs: dict[str, Path], both: Path, basic: Path, bake_times: dict[str, float]) -> None:
+def extras(dirs: dict[str, Path], both: Path, basic: Path, bake_times: dict[str, float], token: str) -> None:
     print("\nCold start, `python -c 'import app'` (median of 5, target <= bare + 0.1 s):")
     starts = cold_start({"bare": dirs["bare"], "ours (auth=both)": dirs["ours"], "ours (auth=basic)": basic})
     for name, seconds in starts.items():
@@ -281,19 +316,19 @@ def extras(dirs: dict[str, Path], both: Path, basic: Path, bake_times: dict[str,
 
     bare = json.loads(run([sys.executable, HERE / "probes.py", "loop", "none"], dirs["bare"]).stdout)["us"]
     print(f"\nProfile (bare Dash in-process: {bare:.0f} us per callback request)")
-    print(run([sys.executable, HERE / "probes.py", "profile"], dirs["ours"]).stdout.rstrip())
+    print(run([sys.executable, HERE / "probes.py", "profile", token], dirs["ours"]).stdout.rstrip())
 
 
-def py_spy(dirs: dict[str, Path], seconds: int = 8) -> None:
-    """Bare, ours with a cookie and ours with Basic under load once more, sampled by py-spy."""
+def py_spy(dirs: dict[str, Path], token: str, seconds: int = 8) -> None:
+    """Bare, and ours with a cookie, Basic and a token, under load once more, sampled by py-spy."""
     lua = WORK / "echo.lua"
     samples = {}
-    for job in JOBS[:3]:
+    for job in JOBS[:4]:
         server = load.Server(job.variant, dirs[job.variant], BIN, WORK / "logs")
         server.start()
         try:
             server.wait_ready()
-            headers = headers_for(job, server)
+            headers = headers_for(job, server, token)
             load.wrk(server, CALLBACK, 1, headers, lua)
             out = WORK / f"py-spy-{job.variant}-{job.client}.txt"
             samples[f"{job.variant}:{job.client}"] = spy.record(server, BIN, out, seconds, headers, lua)
@@ -324,7 +359,16 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=7, help="seconds per wrk run")
     parser.add_argument("--no-extras", action="store_true", help="only the load table")
     parser.add_argument("--py-spy", action="store_true", help="also sample the servers with py-spy")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="only the rows whose label contains TEXT (any case; repeatable), with their bare rows",
+    )
     args = parser.parse_args()
+    jobs = selected(args.only)
+    if not jobs:
+        sys.exit(f"bench: no row's label contains {' or '.join(map(repr, args.only))}")
 
     started = time.perf_counter()
     print(f"bench: baking the template ({template_state()}) and writing the variants", flush=True)
@@ -332,17 +376,18 @@ def main() -> None:
     basic, basic_seconds = bake("basic", auth="basic")
     variants.set_password(both, BIN)
     dirs = variants.write_all(both, WORK / "variants")
+    token = variants.personal_token(dirs["ours"], BIN)
 
     wrk = " ".join(load.WRK)
-    print(f"bench: {args.rounds} rounds of {len(JOBS)} runs, {args.duration} s each (wrk {wrk})")
+    print(f"bench: {args.rounds} rounds of {len(jobs)} runs, {args.duration} s each (wrk {wrk})")
     print(f"bench: load average before {load_average()} (other work skews req/s; cpu us/request less)")
-    summary = load_rounds(dirs, args.rounds, args.duration)
+    summary = load_rounds(dirs, jobs, args.rounds, args.duration, token)
     print(f"bench: load average after {load_average()}")
-    print_table(summary)
+    print_table(summary, jobs)
     if args.py_spy:
-        py_spy(dirs)
+        py_spy(dirs, token)
     if not args.no_extras:
-        extras(dirs, both, basic, {"auth=both": both_seconds, "auth=basic": basic_seconds})
+        extras(dirs, both, basic, {"auth=both": both_seconds, "auth=basic": basic_seconds}, token)
 
     print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
     print(headline(summary))

@@ -146,16 +146,20 @@ def large_groups(groups: int = 1000, per_group: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _run(command: list[str], cwd: Path, stdin: str | None = None) -> str:
+    """What ``command`` printed; its errors in the exception when it fails."""
+    done = subprocess.run(command, cwd=cwd, input=stdin, text=True, capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command[:6])} failed in {cwd}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    return done.stdout
+
+
 def set_password(project: Path, bin_dir: Path) -> None:
     """The known password for the bench user, stored as a scrypt hash by the project's own CLI."""
-    subprocess.run(
-        [str(bin_dir / "flask"), "--app", "app:server", "users", "add", USER, "--password-stdin"],
-        cwd=project,
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    flask = str(bin_dir / "flask")
+    _run([flask, "--app", "app:server", "users", "add", USER, "--password-stdin"], project, PASSWORD + "\n")
 
 
 def _copy(project: Path, target: Path, *skip: str) -> Path:
@@ -196,29 +200,45 @@ def many_users(project: Path, count: int = 1000) -> None:
     (project / "users.json").write_text(json.dumps(users))
 
 
-# Session cookies as the app signs them, one per user, made with the app's own code and key.
-FORGE = """
-import sys
+# Signed-in users as POST /login makes them, after the password check (scrypt, half a second
+# each: too slow for a thousand), by the app's own code: the session is listed in the store,
+# the device cookie set, the session cookie signed; "last seen" is now, so a run shorter than
+# a minute writes nothing back. Prints one JSON list of Cookie header values, last.
+SIGN_IN_MANY = """
+import json, sys
+from flask import session
 from app import server
-from auth.session import SessionRecord
+from auth.web.account_views import password_accepted
 from auth.web.identity import SESSION_KEY
 auth = server.extensions["dash_auth"]
-serializer = server.session_interface.get_signing_serializer(server)
-name = server.config["SESSION_COOKIE_NAME"]  # over plain HTTP, as the bench runs
+cookies = []
 for n in range(int(sys.argv[1])):
     user = f"user{n:04d}"
-    credential = auth.passwords.fingerprint(user)
-    record = SessionRecord(user_id=user, name=user, provider="basic", credential=credential)
-    print(f"{name}=" + serializer.dumps({SESSION_KEY: record.to_dict()}))
+    with server.test_request_context("/login", method="POST", headers={"User-Agent": "bench"}):
+        answer = password_accepted(user, user, "/")
+        server.session_interface.save_session(server, session, answer)
+        sid = session[SESSION_KEY]["sid"]
+    assert sid in auth.store.sessions_of(user), "the session is not listed in the store"
+    cookies.append("; ".join(c.split(";", 1)[0] for c in answer.headers.getlist("Set-Cookie")))
+print(json.dumps(cookies))
 """
 
 
-def forged_cookies(project: Path, count: int) -> list[str]:
-    python = Path(sys.executable)
-    done = subprocess.run(
-        [str(python), "-c", FORGE, str(count)], cwd=project, capture_output=True, text=True, check=True
+def signed_in_cookies(project: Path, count: int) -> list[str]:
+    """Cookie headers of ``count`` users signed in just now (SIGN_IN_MANY), in the app's store."""
+    printed = _run([sys.executable, "-c", SIGN_IN_MANY, str(count)], project)
+    return json.loads(printed.strip().splitlines()[-1])
+
+
+def personal_token(project: Path, bin_dir: Path) -> str:
+    """A personal access token of the bench user, made as a user makes one: ``flask users token``."""
+    printed = _run(
+        [str(bin_dir / "flask"), "--app", "app:server", "users", "token", USER, "--name", "bench"], project
     )
-    return done.stdout.split()
+    token = printed.strip().splitlines()[-1]
+    if not token.startswith("dat_"):
+        raise RuntimeError(f"flask users token printed no token:\n{printed}")
+    return token
 
 
 def dash_auth_oidc_cookie() -> str:
