@@ -73,7 +73,7 @@ class RequestGuard:
         self.assets_endpoint = f"{blueprint}.static"
         self._csp: tuple[int, str] | None = None
         self._callback_rules: dict[str, tuple[dict, Access]] = {}  # output -> (callback_map entry, rule)
-        self._shell: tuple[int, Access] | None = None  # (number of pages, rule)
+        self._shell: tuple[tuple, Access] | None = None  # (the registered pages, rule)
 
     def install(self) -> None:
         server = self.app.server
@@ -143,11 +143,10 @@ class RequestGuard:
         return "route", endpoint, access_of(self.app.server.view_functions.get(endpoint))
 
     def shell_access(self) -> Access:
-        registry = dash.page_registry
-        if self._shell is None or self._shell[0] != len(registry):  # again when pages are added
-            pages = [page for page in registry.values() if not is_not_found_page(page)]
-            rule = public if any(access_of(page).public for page in pages) else signed_in
-            self._shell = (len(registry), rule)
+        pages = tuple(dash.page_registry.values())
+        if self._shell is None or self._shell[0] != pages:  # again when the pages change
+            shown = [page for page in pages if not is_not_found_page(page)]
+            self._shell = (pages, public if any(access_of(page).public for page in shown) else signed_in)
         return self._shell[1]
 
     def callback_access(self, req: Request) -> tuple[str, Access]:

@@ -78,7 +78,9 @@ def requested_url(default: str) -> str:
 def allowed_pages(user: User | None) -> list[dict[str, Any]]:
     """The registered pages this user may open, in their registered order (for menus)."""
     groups = user.groups if user else None
-    key = (groups, len(dash.page_registry))  # asked on every page load, by the same few group sets
+    # Asked on every page load, by the same few group sets. The key names the registered
+    # pages themselves (the kept lists hold them, so their ids are not reused).
+    key = (groups, tuple(map(id, dash.page_registry.values())))
     if key not in _ALLOWED:
         if len(_ALLOWED) >= ALLOWED_KEPT:
             _ALLOWED.clear()
@@ -90,8 +92,8 @@ def allowed_pages(user: User | None) -> list[dict[str, Any]]:
     return list(_ALLOWED[key])
 
 
-ALLOWED_KEPT = 1024  # group sets whose menu of pages is kept (pages are registered at start-up)
-_ALLOWED: dict[tuple[frozenset[str] | None, int], list[dict[str, Any]]] = {}
+ALLOWED_KEPT = 1024  # group sets whose menu of pages is kept
+_ALLOWED: dict[tuple[frozenset[str] | None, tuple[int, ...]], list[dict[str, Any]]] = {}
 
 
 def is_not_found_page(page: dict[str, Any]) -> bool:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from flask import current_app
 
 from ..errors import AuthError, ProviderUnavailable, SessionEnded
@@ -55,6 +54,8 @@ def provider_metadata() -> dict[str, Any] | None:
     parts = auth()
     if user is None or user.provider == "basic" or parts.sso is None:
         return None
+    import requests  # here, not at the top: password-only apps never load it
+
     try:
         return dict(parts.sso.metadata_of(user.provider))
     except (requests.RequestException, AuthError) as error:
