@@ -114,10 +114,7 @@ class SQLiteDirectory:
         return table
 
 
-def test_users_and_groups_can_come_from_a_database(files, tmp_path):
-    directory = SQLiteDirectory(tmp_path / "people.sqlite3")
-    directory.db.execute("INSERT INTO users VALUES ('grace', ?)", (hash_password("grace-password-123"),))
-    directory.db.execute("INSERT INTO members VALUES ('admin', 'grace')")
+def client_of_app_with(directory, files):
     app = dash.Dash(__name__, use_pages=True, pages_folder="")
     app.layout = layout.shell
     Auth(
@@ -127,7 +124,14 @@ def test_users_and_groups_can_come_from_a_database(files, tmp_path):
         sign_in_view=layout.sign_in_required,
         not_allowed_view=layout.not_allowed,
     )
-    client = app.server.test_client()
+    return app.server.test_client()
+
+
+def test_users_and_groups_can_come_from_a_database(files, tmp_path):
+    directory = SQLiteDirectory(tmp_path / "people.sqlite3")
+    directory.db.execute("INSERT INTO users VALUES ('grace', ?)", (hash_password("grace-password-123"),))
+    directory.db.execute("INSERT INTO members VALUES ('admin', 'grace')")
+    client = client_of_app_with(directory, files)
     assert sign_in(client, "alice").status_code == 401, "users.json is not consulted"
     assert sign_in(client, "grace", "grace-password-123").status_code == 302
     assert client.get("/admin", headers=HTML).status_code == 200
@@ -135,6 +139,35 @@ def test_users_and_groups_can_come_from_a_database(files, tmp_path):
     assert client.get("/admin", headers=HTML).status_code == 403
     directory.db.execute("UPDATE users SET hash = ?", (hash_password("another-password-1234"),))
     assert client.get("/dashboard", headers=HTML).status_code == 302, "a new password ends the session"
+
+
+class VersionedDirectory(SQLiteDirectory):
+    """The same, telling the app when its answers change, and counting the group lookups."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.changes = self.lookups = 0
+
+    def version(self):
+        return self.changes
+
+    def groups_of(self, members):
+        self.lookups += 1
+        return super().groups_of(members)
+
+
+def test_a_directory_with_a_version_is_asked_once_per_version(files, tmp_path):
+    directory = VersionedDirectory(tmp_path / "people.sqlite3")
+    directory.db.execute("INSERT INTO users VALUES ('grace', ?)", (hash_password("grace-password-123"),))
+    directory.db.execute("INSERT INTO members VALUES ('admin', 'grace')")
+    client = client_of_app_with(directory, files)
+    assert sign_in(client, "grace", "grace-password-123").status_code == 302
+    for _ in range(3):
+        assert client.get("/admin", headers=HTML).status_code == 200
+    assert directory.lookups == 1, "the same session and version: worked out once"
+    directory.db.execute("DELETE FROM members")
+    directory.changes += 1
+    assert client.get("/admin", headers=HTML).status_code == 403, "a new version applies at once"
 
 
 def test_init_app_reads_settings_from_the_flask_config(files, monkeypatch):
