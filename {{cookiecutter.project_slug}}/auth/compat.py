@@ -22,7 +22,8 @@ def path_to_page(path: str):
 
 
 def inline_scripts(app) -> list:
-    """The inline scripts Dash adds to the index page (clientside callbacks...)."""
+    """The inline scripts Dash adds to the index page (clientside callbacks...): the list
+    itself, which Dash extends in place as it sets up."""
     return app._inline_scripts
 
 

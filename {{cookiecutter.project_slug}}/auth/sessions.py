@@ -57,7 +57,7 @@ class Sessions:
         self.passwords = passwords
         self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
         self._directory_version = getattr(directory, "version", lambda: None)
-        self._users: dict[SessionRecord, tuple[object, User]] = {}
+        self._users: dict[int, tuple[SessionRecord, object, User]] = {}
 
     def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:
         """The record to keep for a new session (a long group list is kept in the store),
@@ -119,9 +119,11 @@ class Sessions:
         version (a worker sees the same few records over and over), else on every request."""
         version = self._directory_version() if not record.groups_in_store else None
         if version is not None:
-            known = self._users.get(record)
-            if known is not None and known[0] == version:
-                return known[1]
+            # By the record's id (web/identity.py keeps one record object per cookie value):
+            # the entry holds the record, so its id is not reused while it is kept.
+            known = self._users.get(id(record))
+            if known is not None and known[0] is record and known[1] == version:
+                return known[2]
         keys = self._member_keys(record)
         if keys is None:
             return None
@@ -138,7 +140,7 @@ class Sessions:
         if version is not None:
             if len(self._users) >= KNOWN_USERS:
                 self._users.clear()  # simple and thread-safe; the next requests work them out again
-            self._users[record] = (version, user)
+            self._users[id(record)] = (record, version, user)
         return user
 
     def _member_keys(self, record: SessionRecord) -> tuple[str, ...] | None:

@@ -18,6 +18,7 @@ import time
 from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.datastructures import ImmutableMultiDict
 
 from ..errors import ConfigurationError, StoreUnavailable
 from ..settings import Settings
@@ -54,8 +55,8 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
 
     def __init__(self):
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
-        # (over https?, Cookie header) -> (session data, signed at, memo)
-        self._decoded: dict[tuple[bool, str], tuple[dict, float, dict]] = {}
+        # (over https?, Cookie header) -> (session data, signed at, memo, the parsed cookies)
+        self._decoded: dict[tuple[bool, str], tuple[dict, float, dict, ImmutableMultiDict]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
@@ -77,7 +78,9 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
         secure = app.config["SESSION_COOKIE_SECURE"] or request.is_secure  # (the request at hand)
         max_age = app.permanent_session_lifetime.total_seconds()
         decoded = self._decoded.get((secure, header))
-        if decoded is None or time.time() - decoded[1] > max_age:
+        if decoded is not None and time.time() - decoded[1] <= max_age:
+            request.cookies = decoded[3]  # parsed once too (Dash reads them for every callback)
+        else:
             name = SECURE_NAME if secure else app.config["SESSION_COOKIE_NAME"]
             value = request.cookies.get(name)
             if not value:
@@ -88,7 +91,8 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
                 return CookieSession()
             if len(self._decoded) >= DECODED_COOKIES:
                 self._decoded.clear()  # simple and thread-safe; the next requests decode again
-            decoded = self._decoded[(secure, header)] = (data, signed_at.timestamp(), {})
+            decoded = (data, signed_at.timestamp(), {}, request.cookies)
+            self._decoded[(secure, header)] = decoded
         # A copy per request, one level deep: what a request changes stays in its own session.
         session = CookieSession({k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()})
         session.memo = decoded[2]

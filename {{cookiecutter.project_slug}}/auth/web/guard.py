@@ -78,7 +78,8 @@ class RequestGuard:
     def install(self) -> None:
         server = self.app.server
         server.before_request(self.check)
-        server.wsgi_app = ResponseHeaders(server.wsgi_app, self.content_security_policy)
+        policy = self.content_security_policy
+        server.wsgi_app = ResponseHeaders(server.wsgi_app, policy, inline_scripts(self.app))
 
     def check(self) -> Response | None:
         # The request and app as plain objects: this runs on every request, and each use

@@ -22,14 +22,18 @@ SECURITY_HEADERS = (
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
-class ResponseHeaders:
-    """WSGI middleware; ``policy()`` gives the Content-Security-Policy (it changes when
-    Dash adds inline scripts)."""
+PRIVATE = [("Cache-Control", "private, no-store"), ("Vary", "Cookie")]
 
-    def __init__(self, wsgi_app, policy: Callable[[], str]):
+
+class ResponseHeaders:
+    """WSGI middleware. ``policy()`` gives the Content-Security-Policy, asked again when
+    ``scripts`` (the inline scripts it hashes, which Dash adds to as it sets up) grows."""
+
+    def __init__(self, wsgi_app, policy: Callable[[], str], scripts: list):
         self.wsgi_app = wsgi_app
         self.policy = policy
-        self._ours: tuple[str, list, list] = ("", [], [])  # (policy, over http, over https)
+        self.scripts = scripts
+        self._ours: tuple[int, list, list] = (-1, [], [])  # (scripts hashed, over http, over https)
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
@@ -41,23 +45,24 @@ class ResponseHeaders:
         return self.wsgi_app(environ, start)
 
     def add(self, headers: list[tuple[str, str]], environ: dict) -> None:
-        present = {name.lower(): at for at, (name, _) in enumerate(headers)}
-        ours = self.headers(environ.get("wsgi.url_scheme") == "https")
+        present = {}
+        for at, (name, _) in enumerate(headers):
+            present[name.lower()] = at
+        if len(self.scripts) != self._ours[0]:
+            plain = [*SECURITY_HEADERS, ("Content-Security-Policy", self.policy())]
+            self._ours = (len(self.scripts), plain, [*plain, HSTS])
+        ours = self._ours[2] if environ.get("wsgi.url_scheme") == "https" else self._ours[1]
         if present.keys() & OUR_NAMES:
             ours = [header for header in ours if header[0].lower() not in present]
-        headers.extend(ours)
+        headers += ours
         signed_in = SIGNED_IN in environ
+        if signed_in and "cache-control" not in present and "vary" not in present:
+            headers += PRIVATE  # the usual signed-in answer, in one step
+            return
         if signed_in:  # signed-in content must never be kept by a shared cache
             _merge(headers, present.get("cache-control"), "Cache-Control", "private, no-store", private)
         if signed_in or SESSION_READ in environ:  # nor served to someone with another cookie
             _merge(headers, present.get("vary"), "Vary", "Cookie", vary_on_cookie)
-
-    def headers(self, secure: bool) -> list[tuple[str, str]]:
-        policy = self.policy()
-        if policy != self._ours[0]:
-            plain = [*SECURITY_HEADERS, ("Content-Security-Policy", policy)]
-            self._ours = (policy, plain, [*plain, HSTS])
-        return self._ours[2] if secure else self._ours[1]
 
 
 OUR_NAMES = {name.lower() for name, _ in (*SECURITY_HEADERS, HSTS)} | {"content-security-policy"}
