@@ -59,6 +59,7 @@ class Watched:
 
     def __init__(self, backend: Any, health: Health, name: str = "store"):
         self.backend = backend
+        self.clock = getattr(backend, "clock", None)  # (store.py, clock.py), read on every request
         self._health = health
         self._name = name
 

@@ -17,15 +17,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+from .clock import ChangeClock
 from .errors import ConfigurationError, StoreUnavailable
 from .health import Health, Watched
 
 STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
+CLOCK_TRUST_SECONDS = 1.0  # how long a "not revoked" may stand on an unmoved clock (clock.py)
+REMEMBERED_SESSIONS = 4096  # sessions found not revoked that a worker keeps answering for
 HEALTH_CHECK_TTL = 60
 
 
 class Backend(Protocol):
-    """A key-value store whose entries expire on their own."""
+    """A key-value store whose entries expire on their own. ``clock``: a ChangeClock that
+    every process using the store sees (clock.py), or None."""
+
+    clock: ChangeClock | None
 
     def get(self, key: str) -> str | None: ...
 
@@ -54,6 +60,7 @@ class Store:
     def __init__(self, backend: Backend, namespace: str):
         self.backend = backend
         self.namespace = namespace
+        self._not_revoked: dict[str, tuple[int, float]] = {}  # sid -> (backend's clock, when) (clock.py)
 
     def key(self, kind: str, name: str) -> str:
         return f"{self.namespace}{kind}:{name}"
@@ -62,10 +69,26 @@ class Store:
 
     def revoke(self, sid: str, ttl: int) -> None:
         self.backend.put(self.key("revoked", sid), "1", ttl)
+        if self.backend.clock is not None:
+            self.backend.clock.tick()  # after the write: see is_revoked
 
     def is_revoked(self, sid: str) -> bool:
-        # self.key("revoked", sid), written out: this runs on every request
-        return self.backend.get(f"{self.namespace}revoked:{sid}") is not None
+        """Asked on every signed-in request. With a clock (SQLite), a "no" stands until the
+        clock moves (a revocation was written since) or a second has passed (a writer that
+        died between its write and its tick)."""
+        clock = self.backend.clock
+        if clock is None:
+            return self.backend.get(f"{self.namespace}revoked:{sid}") is not None
+        now, moment = clock.now(), time.monotonic()  # read before the lookup, never after
+        known = self._not_revoked.get(sid)
+        if known is not None and known[0] == now and moment - known[1] < CLOCK_TRUST_SECONDS:
+            return False
+        if self.backend.get(f"{self.namespace}revoked:{sid}") is not None:  # self.key, written out
+            return True
+        if len(self._not_revoked) >= REMEMBERED_SESSIONS:
+            self._not_revoked.clear()
+        self._not_revoked[sid] = (now, moment)
+        return False
 
     # Failed sign-ins -------------------------------------------------------------------
 
@@ -163,6 +186,7 @@ class SQLiteBackend:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.clock = ChangeClock(path.with_name(path.name + "-clock"))  # moved on by revocations
         self._local = threading.local()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -274,6 +298,8 @@ if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS
 
 
 class RedisBackend:
+    clock = None  # hosts share no memory: every revocation lookup asks Redis
+
     def __init__(self, url: str):
         try:
             import redis  # only for deployments that set REDIS_URL

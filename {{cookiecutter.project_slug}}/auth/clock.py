@@ -1,0 +1,39 @@
+"""A counter that every process of this host sees move at once, for the price of a memory read.
+
+The SQLite store moves it on after each revocation is written. A worker that has found a
+session not revoked remembers the counter's value; until the counter moves, no revocation
+has been written since, so the answer stands without asking SQLite again (whose read, with
+its file locks, is the dearest part of a signed-in request). A sign-out therefore still
+holds from the very next request on every worker. The counter lives in a small file beside
+the database, mapped into memory by every process that opens the store (workers, the
+``flask`` commands).
+
+Redis has no such counter (its hosts share no memory): there the lookup is made every time.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+SIZE = 8  # bytes: one unsigned counter
+
+
+class ChangeClock:
+    def __init__(self, path: Path):
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(descriptor).st_size < SIZE:
+                os.ftruncate(descriptor, SIZE)  # a new file reads as zeros
+            self._map = mmap.mmap(descriptor, SIZE)
+        finally:
+            os.close(descriptor)  # the mapping keeps the file
+
+    def now(self) -> int:
+        return int.from_bytes(self._map[:SIZE], "little")
+
+    def tick(self) -> None:
+        """Move on, after a change is written. Two ticks at once may move it by one only:
+        either way it has moved past every value read before the changes were written."""
+        self._map[:SIZE] = ((self.now() + 1) % 2**64).to_bytes(SIZE, "little")
