@@ -59,9 +59,15 @@ class Watched:
 
     def __init__(self, backend: Any, health: Health, name: str = "store"):
         self.backend = backend
-        self.clock = getattr(backend, "clock", None)  # (store.py, clock.py), read on every request
+        self._clock = getattr(backend, "clock", None)
         self._health = health
         self._name = name
+
+    @property
+    def clock(self) -> Any:
+        """The backend's change clock (clock.py); None while the store is down, so that every
+        lookup asks it, and the first that gets an answer ends the outage."""
+        return None if self._health.down and self._name in self._health.down else self._clock
 
     def __getattr__(self, operation: str) -> Any:
         call = getattr(self.backend, operation)

@@ -22,7 +22,9 @@ from .errors import ConfigurationError, StoreUnavailable
 from .health import Health, Watched
 
 STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
-CLOCK_TRUST_SECONDS = 1.0  # how long a "not revoked" may stand on an unmoved clock (clock.py)
+# How long a "not revoked" may stand on an unmoved clock (clock.py): the safety net for a
+# writer that died between its write and its tick, or a revocation written behind the app's back.
+CLOCK_TRUST_SECONDS = 10.0
 REMEMBERED_SESSIONS = 4096  # sessions found not revoked that a worker keeps answering for
 HEALTH_CHECK_TTL = 60
 
@@ -74,8 +76,7 @@ class Store:
 
     def is_revoked(self, sid: str) -> bool:
         """Asked on every signed-in request. With a clock (SQLite), a "no" stands until the
-        clock moves (a revocation was written since) or a second has passed (a writer that
-        died between its write and its tick)."""
+        clock moves (a revocation was written since) or CLOCK_TRUST_SECONDS have passed."""
         clock = self.backend.clock
         if clock is None:
             return self.backend.get(f"{self.namespace}revoked:{sid}") is not None

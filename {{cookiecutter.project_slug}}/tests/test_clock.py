@@ -1,0 +1,56 @@
+"""The SQLite store's change clock: a "not revoked" is remembered, and never past a revocation."""
+
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from auth import store as store_module
+from auth.store import SQLiteBackend, Store
+
+HERE = Path(__file__).resolve().parent.parent
+TTL = 3600
+# Another process signing a session out, as `flask users sign-out` does.
+REVOKE = """
+import sys
+from pathlib import Path
+from auth.store import SQLiteBackend, Store
+Store(SQLiteBackend(Path(sys.argv[1])), "app:").revoke(sys.argv[2], 3600)
+"""
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "auth-store.sqlite3"
+
+
+def test_a_revocation_from_another_process_is_seen_at_the_next_lookup(path):
+    worker = Store(SQLiteBackend(path), "app:")
+    assert not worker.is_revoked("s1") and not worker.is_revoked("s1"), "remembered"
+    subprocess.run([sys.executable, "-c", REVOKE, str(path), "s1"], cwd=HERE, check=True)
+    assert worker.is_revoked("s1")
+    assert not worker.is_revoked("s2")
+
+
+def test_a_revocation_written_behind_the_apps_back_holds_once_remembering_expires(path, monkeypatch):
+    worker = Store(SQLiteBackend(path), "app:")
+    assert not worker.is_revoked("s1")
+    with sqlite3.connect(path) as db:  # no tick of the clock
+        db.execute("INSERT INTO entries VALUES ('app:revoked:s1', '1', ?)", (time.time() + TTL,))
+    assert not worker.is_revoked("s1"), "the clock did not move: the remembered answer stands"
+    later = time.monotonic() + store_module.CLOCK_TRUST_SECONDS + 1
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: later)
+    assert worker.is_revoked("s1")
+
+
+def test_without_a_clock_every_lookup_asks_the_backend(path):
+    backend = SQLiteBackend(path)
+    backend.clock = None  # as with Redis
+    worker = Store(backend, "app:")
+    assert not worker.is_revoked("s1")
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO entries VALUES ('app:revoked:s1', '1', ?)", (time.time() + TTL,))
+    assert worker.is_revoked("s1")
