@@ -107,6 +107,15 @@ class Passwords:
         stored = self.directory.password_hash(name.casefold())
         return _fingerprint(stored) if stored else None
 
+    def remembered(self, name: str, password: str) -> bool:
+        """True if this password checked out against the user's stored hash before (no scrypt)."""
+        stored = self.directory.password_hash(name.casefold())
+        if not stored:
+            return False
+        token = self._token(name, password, stored)
+        with self._lock:
+            return token in self._remembered
+
     def check(self, name: str, password: str) -> bool:
         """True if right; unknown users take as long as wrong passwords."""
         stored = self.directory.password_hash(name.casefold())

@@ -97,6 +97,10 @@ class Store:
         """One more attempt on ``counter`` (e.g. ``account:alice``); the count, this one included."""
         return self.backend.count(self.key("failures", counter), window)
 
+    def attempts(self, counter: str) -> int:
+        """The failures counted on ``counter`` now (0 when none)."""
+        return int(self.backend.get(self.key("failures", counter)) or 0)
+
     def forgive_attempt(self, counter: str, window: int) -> None:
         """An attempt that turned out right no longer counts as a failure."""
         self.backend.count(self.key("failures", counter), window, by=-1)

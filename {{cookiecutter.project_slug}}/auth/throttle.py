@@ -11,6 +11,11 @@ the account before (device cookie) counts on its own, so a guesser cannot lock t
 
 An attempt that cannot be counted (the store down: StoreUnavailable) is not checked
 either: the client gets a 503, never an uncounted guess.
+
+One attempt is no guess: a script's ``Authorization: Basic`` with the password that scrypt
+accepted before (basic.py remembers it), from a client with no failure counted. It passes
+with two reads (``clean``) instead of a count and its undoing; after any failure, it is
+counted and waits like everything else.
 """
 
 from __future__ import annotations
@@ -66,6 +71,14 @@ class Throttle:
         elif device is None and prior + 1 == self.policy.lock_after_failures:
             signals.account_changed.send(None, event="lock-out", user=account)
         return right
+
+    def clean(self, account: str, address: str | None, device: Device | None = None) -> bool:
+        """True if no failure is counted for this client (its account or device budget, and
+        its address): then a right password known from before needs no count (see identity.py)."""
+        counter = f"device:{device.nonce}" if device else f"account:{account.casefold()}"
+        if self.store.attempts(counter) > 0:
+            return False
+        return device is not None or self.store.attempts(f"address:{address}") <= 0
 
     def unlock(self, account: str) -> None:
         """An admin's unlock: the account's failures are forgotten, its wait is over."""

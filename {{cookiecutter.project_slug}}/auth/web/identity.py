@@ -172,15 +172,23 @@ def _user_from_header(header: str) -> User | None:
     if credentials is None:
         return None
     name, password = credentials
+    user_id = name.casefold()
+    parts = auth()
+    # A script sends the same right password on every request. Once scrypt has said yes
+    # (basic.py remembers it), and while no failure is counted for this client, it is no
+    # guess: there is nothing to count (throttle.py). Anything else is counted and checked.
+    known = parts.passwords.remembered(name, password) and parts.throttle.clean(
+        user_id, request.remote_addr, device_cookie.this_device(user_id)
+    )
     try:
-        check_password(name, password)
+        if not known:
+            check_password(name, password)
     except StoreUnavailable:
         raise  # cannot count the attempt: a 503, not "signed out"
     except AuthError as refusal:
         g.auth_retry_after = refusal.headers.get("Retry-After")
         return None
-    user_id = name.casefold()
-    if auth().accounts.two_step_on(user_id):
+    if parts.accounts.two_step_on(user_id):
         return None  # a password alone is not enough for this account: a token is the way
     return _password_user(user_id, "basic", name)
 
