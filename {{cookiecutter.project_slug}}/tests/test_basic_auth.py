@@ -117,6 +117,26 @@ def test_changed_password_is_refused_at_once(client, settings):
     assert client.get("/dashboard", headers=headers).status_code == 401
 
 
+def test_a_scripts_known_password_is_counted_again_after_any_failure(app, client, monkeypatch):
+    store = app.server.extensions["dash_auth"].store
+    counted = []
+    count = store.count_attempt
+    monkeypatch.setattr(
+        store, "count_attempt", lambda counter, window: counted.append(counter) or count(counter, window)
+    )
+    right, wrong = basic(b"alice:" + PASSWORDS["alice"].encode()), basic(b"alice:nope")
+    assert client.get("/dashboard", headers=right).status_code == 200
+    assert counted, "the first time, scrypt checks it: counted like any attempt"
+    counted.clear()
+    for _ in range(3):
+        assert client.get("/dashboard", headers=right).status_code == 200
+    assert counted == [], "known right, no failure counted: nothing to count"
+    assert client.get("/dashboard", headers=wrong).status_code == 401
+    counted.clear()
+    assert client.get("/dashboard", headers=right).status_code == 200
+    assert counted, "after a failure, the known password is counted again"
+
+
 def test_sign_out_really_signs_out(alice):
     assert alice.get("/dashboard", headers=HTML).status_code == 200
     response = alice.post("/logout")
