@@ -89,7 +89,7 @@ def _replaced(target, **attributes):
 
 
 def no_revocation_lookup(app):
-    """The revocation check (a point lookup in SQLite) answered from a set in memory instead."""
+    """The revocation check (the change clock, else a point lookup) answered from a set in memory."""
     return _replaced(_auth(app).store, is_revoked=set().__contains__)
 
 
@@ -97,6 +97,7 @@ def counters_in_memory(app):
     """Basic: the failure counters (counted, then forgiven, in SQLite) kept nowhere instead."""
     return _replaced(
         _auth(app).store,
+        attempts=lambda _counter: 0,
         count_attempt=lambda _counter, _window: 1,
         forgive_attempt=lambda _counter, _window: None,
         clear_attempts=lambda _counter: None,
@@ -106,7 +107,7 @@ def counters_in_memory(app):
 def watched_files(app) -> list:
     """Every WatchedFile a request may stat: users.json (twice: passwords, accounts), groups.toml."""
     auth = _auth(app)
-    files = [auth.directory.users._file, auth.directory.groups._file]
+    files = [auth.directory.users.file, auth.directory.groups.file]
     return files + ([auth.accounts._view] if auth.accounts else [])
 
 
@@ -115,7 +116,10 @@ def no_stat(app):
     """users.json and groups.toml not stat()ed on every request (taken as unchanged)."""
     with contextlib.ExitStack() as stack:
         for file in watched_files(app):
-            stack.enter_context(_replaced(file, _current_stamp=lambda stamp=file._stamp: stamp))
+            value, generation = file.get(), file.generation
+            stack.enter_context(
+                _replaced(file, get=lambda v=value: v, current_generation=lambda g=generation: g)
+            )
         yield
 
 
@@ -142,30 +146,6 @@ def _hook_replaced(app, kind: str, name: str, make):
     hooks[index : index + (1 if make else 0)] = [original]
 
 
-def _finish_in_one_step(original):
-    """RequestGuard.finish for the common case (signed in, plain HTTP, nothing set before it):
-    one precomputed header list added at once; anything else as generated."""
-    from auth.web.guard import SECURITY_HEADERS
-    from flask import g, request
-
-    guard = original.__self__
-    signed_in = [*SECURITY_HEADERS.items(), ("Cache-Control", "private, no-store"), ("Vary", "Cookie")]
-
-    def finish(response):
-        headers = response.headers
-        common = g.get("auth_user") is not None and not g.get("page_denied") and not request.is_secure
-        if not common or "Cache-Control" in headers or "Vary" in headers:
-            return original(response)
-        headers.extend([*signed_in, ("Content-Security-Policy", guard.content_security_policy())])
-        return response
-
-    return finish
-
-
-def headers_in_one_step(app):
-    return _hook_replaced(app, "after_request_funcs", "finish", _finish_in_one_step)
-
-
 def no_guard(app):
     """Not a proposal: the price of the guard's before_request check, for scale."""
     return _hook_replaced(app, "before_request_funcs", "check", None)
@@ -175,8 +155,7 @@ WHAT_IFS = {
     "as generated": (),
     "revocation lookup from memory, not SQLite": (no_revocation_lookup,),
     "no stat of users.json/groups.toml": (no_stat,),
-    "finish(): headers added in one step": (headers_in_one_step,),
-    "all three above": (no_revocation_lookup, no_stat, headers_in_one_step),
+    "both above": (no_revocation_lookup, no_stat),
     "(for scale: cookie decoded every request)": (decode_every_time,),
     "(for scale: no guard check at all)": (no_guard,),
 }
@@ -211,7 +190,8 @@ def single_operations(app, client) -> dict[str, float]:
     server, auth = app.server, _auth(app)
     interface = server.session_interface
     serializer = interface.get_signing_serializer(server)
-    finish = next(f for f in server.after_request_funcs[None] if f.__name__ == "finish")
+    headers = next(w for w in _middleware(server) if type(w).__name__ == "ResponseHeaders")
+    signed_in = {"dash_auth.signed_in": True, "wsgi.url_scheme": "http"}
     cookie = client.get_cookie("session").value
     environ = {"HTTP_COOKIE": f"session={cookie}"}
     with server.test_request_context(CALLBACK_PATH, method="POST", environ_base=environ):
@@ -228,15 +208,23 @@ def single_operations(app, client) -> dict[str, float]:
             "  signature check (serializer.loads), uncached": lambda: serializer.loads(cookie),
             "current_user() resolve from session": resolve,
             "  of which Sessions.user_of(record)": lambda: auth.sessions.user_of(record),
-            "    of which store.is_revoked (SQLite)": lambda: auth.store.is_revoked(record.sid),
-            "    of which stat groups.toml": auth.directory.groups._file.path.stat,
-            "RequestGuard.finish (signed in)": lambda: finish(server.response_class()),
+            "    of which store.is_revoked (clock, else SQLite)": lambda: auth.store.is_revoked(record.sid),
+            "    of which stat groups.toml": auth.directory.groups.file.current_generation,
+            "security headers (signed in)": lambda: headers.add([("Content-Type", "text/html")], signed_in),
             "callback body json.loads": lambda: json.loads(CALLBACK_BODY),
             "_path_to_page('/dashboard') (pages only)": lambda: _path_to_page("/dashboard"),
         }
         return {
             label: min(timeit.repeat(op, number=2000, repeat=5)) / 2000 * 1e6 for label, op in ops.items()
         }
+
+
+def _middleware(server):
+    """The WSGI layers around Flask's own app, outermost first."""
+    layer = server.wsgi_app
+    while hasattr(layer, "wsgi_app") and not hasattr(layer, "url_map"):
+        yield layer
+        layer = layer.wsgi_app
 
 
 def print_what_ifs(kind: str, results: dict[str, float]) -> None:

@@ -33,7 +33,7 @@ FRAMES = {
     "  WatchedFile.get (users.json, groups.toml)": ("RequestGuard.check", "WatchedFile.get"),
     "  request.get_json (Dash reuses the result)": ("RequestGuard.check", "Request.get_json"),
     "  same_origin": ("RequestGuard.check", "same_origin"),
-    "RequestGuard.finish": ("RequestGuard.finish",),
+    "security headers (ResponseHeaders.add)": ("ResponseHeaders.add",),
 }
 
 

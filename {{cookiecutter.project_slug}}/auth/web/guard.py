@@ -71,7 +71,6 @@ class RequestGuard:
         self.callback_endpoint = prefix + "_dash-update-component"
         blueprint = prefix.replace("/", "_").replace(".", "_") + "dash_assets"
         self.assets_endpoint = f"{blueprint}.static"
-        self._csp: tuple[int, str] | None = None
         self._callback_rules: dict[str, tuple[dict, Access]] = {}  # output -> (callback_map entry, rule)
         self._shell: tuple[tuple, Access] | None = None  # (the registered pages, rule)
 
@@ -103,11 +102,8 @@ class RequestGuard:
         raise NotAllowed()
 
     def content_security_policy(self) -> str:
-        # Dash adds inline scripts (clientside callbacks) as it sets up: hash again when they change.
-        scripts = len(inline_scripts(self.app))
-        if self._csp is None or self._csp[0] != scripts:
-            self._csp = (scripts, CSP.format(hashes=" ".join(self.app.csp_hashes())))
-        return self._csp[1]
+        """With the hashes of Dash's inline scripts (headers.py asks again when they change)."""
+        return CSP.format(hashes=" ".join(self.app.csp_hashes()))
 
     def unauthenticated(self) -> Response:
         if request.method == "GET" and wants_html():
