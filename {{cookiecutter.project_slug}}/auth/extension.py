@@ -28,7 +28,7 @@ from .sessions import Sessions
 from .settings import Settings
 from .store import open_store
 from .throttle import Throttle
-from .users import Directory, FileDirectory
+from .users import Directory, FileDirectory, PasswordUsers
 from .web import account_cli, account_views, cookies, views  # noqa: F401 (account_cli adds commands)
 from .web.cli import access_cli, keys_cli, users_cli
 from .web.guard import RequestGuard
@@ -83,6 +83,7 @@ class Auth:
             else None
         )
         self.accounts = Accounts(settings.users_file, self.store, app.title) if settings.basic else None
+        self.password_users = PasswordUsers(self.directory)
         self.throttle = Throttle(
             self.store,
             LockoutPolicy(

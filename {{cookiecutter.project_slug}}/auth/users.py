@@ -58,6 +58,38 @@ class Directory(Protocol):
         """Group -> members, for admin pages and ``flask access``."""
 
 
+KNOWN_PASSWORD_USERS = 4096  # (user, how they sign in, name) a worker keeps worked out
+
+
+class PasswordUsers:
+    """The User of a password account (Basic header, personal token) as the directory says now.
+
+    A script sends the same credentials on every request: with a directory that has a
+    ``version()``, each user is worked out once per version, else on every request.
+    """
+
+    def __init__(self, directory: Directory):
+        self.directory = directory
+        self._version = getattr(directory, "version", lambda: None)
+        self._known: dict[tuple, tuple[object, User | None]] = {}  # (id, provider, name) -> (version, user)
+
+    def get(self, user_id: str, provider: str, name: str | None = None) -> User | None:
+        """None if the directory has no password for this user (removed since)."""
+        version, key = self._version(), (user_id, provider, name)
+        known = self._known.get(key)
+        if known is not None and version is not None and known[0] == version:
+            return known[1]
+        user = None
+        if self.directory.password_hash(user_id) is not None:
+            groups = self.directory.groups_of((user_id,))
+            user = User(id=user_id, name=name or user_id, provider=provider, groups=groups)
+        if version is not None:
+            if len(self._known) >= KNOWN_PASSWORD_USERS:
+                self._known.clear()  # simple and thread-safe; the next requests work them out again
+            self._known[key] = (version, user)
+        return user
+
+
 class FileDirectory:
     """users.json and groups.toml, read again when they change."""
 

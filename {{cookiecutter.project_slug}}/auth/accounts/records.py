@@ -21,6 +21,7 @@ from . import mfa, tokens
 USED_STEP_SECONDS = mfa.TOTP_STEP_SECONDS * (2 * mfa.CLOCK_DRIFT_STEPS + 2)
 USED_RECOVERY_CODE_SECONDS = 400 * 24 * 3600  # "used" outlives any copy of the users file
 TWO_STEP_SETUP_SECONDS = 600  # a secret shown on /account waits this long for its first code
+KNOWN_TOKENS = 4096  # tokens whose owner a worker remembers (per version of users.json)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class Accounts:
         self.store = store
         self.issuer = issuer
         self._view = WatchedFile(users_file, _View, empty=None)
+        self._owners: tuple[_View | None, dict[str, tuple[str, float]]] = (
+            None,
+            {},
+        )  # view, token -> (user, until)
 
     def record(self, user_id: str) -> UserRecord | None:
         view = self._view.get()
@@ -132,16 +137,28 @@ class Accounts:
         return self.file.revoke_token(user_id, label)
 
     def token_owner(self, token: str) -> str | None:
-        """The user a presented token acts for, or None; its use is written down hourly."""
-        view = self._view.get()
+        """The user a presented token acts for, or None; its use is written down hourly.
+
+        A script sends the same token on every request: its owner is remembered until
+        users.json changes (a revocation, say) or the next write-down is due.
+        """
+        view, now, owners = self._view.get(), time.time(), self._owners
+        if owners[0] is not view:
+            owners = self._owners = (view, {})  # what this view says, kept with it
+        known = owners[1].get(token)
+        if known is not None and now < known[1]:
+            return known[0]
         owner = view.tokens.find(token) if view else None
         if owner is None:
             return None
-        now = int(time.time())
         first_use = owner.record.last_used is None
-        touched = tokens.needs_touch(owner.record, now) and self.file.touch_token(
-            owner.user, owner.label, now
+        touched = tokens.needs_touch(owner.record, int(now)) and self.file.touch_token(
+            owner.user, owner.label, int(now)
         )
         if touched and first_use:
             signals.account_changed.send(None, event="token-first-used", user=owner.user, label=owner.label)
+        last_used = owner.record.last_used
+        if not touched and last_used is not None and len(owners[1]) < KNOWN_TOKENS:
+            # (after a touch, the file has changed: the next request reads it again)
+            owners[1][token] = (owner.user, last_used + tokens.LAST_USED_RESOLUTION_SECONDS)
         return owner.user

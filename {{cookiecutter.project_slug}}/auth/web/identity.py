@@ -154,17 +154,11 @@ def _bearer_token(header: str) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def _password_user(user_id: str, provider: str, name: str | None = None) -> User:
-    groups = auth().directory.groups_of((user_id,))
-    return User(id=user_id, name=name or user_id, provider=provider, groups=groups)
-
-
 def _user_from_token(token: str) -> User | None:
     """A personal access token: not guessable (256 bits), so not throttled."""
-    user_id = auth().accounts.token_owner(token)
-    if user_id is None or auth().directory.password_hash(user_id) is None:
-        return None
-    return _password_user(user_id, "token")
+    parts = auth()
+    user_id = parts.accounts.token_owner(token)
+    return None if user_id is None else parts.password_users.get(user_id, "token")
 
 
 def _user_from_header(header: str) -> User | None:
@@ -190,7 +184,7 @@ def _user_from_header(header: str) -> User | None:
         return None
     if parts.accounts.two_step_on(user_id):
         return None  # a password alone is not enough for this account: a token is the way
-    return _password_user(user_id, "basic", name)
+    return parts.password_users.get(user_id, "basic", name)
 
 
 def check_password(name: str, password: str) -> None:
