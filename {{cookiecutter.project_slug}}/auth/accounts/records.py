@@ -46,10 +46,8 @@ class Accounts:
         self.store = store
         self.issuer = issuer
         self._view = WatchedFile(users_file, _View, empty=None)
-        self._owners: tuple[_View | None, dict[str, tuple[str, float]]] = (
-            None,
-            {},
-        )  # view, token -> (user, until)
+        # The view the remembered owners were found in; token -> (owner, until when)
+        self._owners: tuple[_View | None, dict[str, tuple[str, float]]] = (None, {})
 
     def record(self, user_id: str) -> UserRecord | None:
         view = self._view.get()
