@@ -1,6 +1,7 @@
 """A counter that every process of this host sees move at once, for the price of a memory read.
 
-The SQLite store moves it on after each revocation is written. A worker that has found a
+The SQLite store moves it on after each revocation is written (and pending.py its own after
+each change to the file of sign-outs waiting for the store). A worker that has found a
 session not revoked remembers the counter's value; until the counter moves, no revocation
 has been written since, so the answer stands without asking SQLite again (whose read, with
 its file locks, is the dearest part of a signed-in request). A sign-out therefore still
@@ -18,6 +19,9 @@ import os
 from pathlib import Path
 
 SIZE = 8  # bytes: one unsigned counter
+# How long an answer may stand on an unmoved clock: the safety net for a writer that died
+# between its write and its tick, or a change written behind the app's back.
+CLOCK_TRUST_SECONDS = 10.0
 
 
 class ChangeClock:

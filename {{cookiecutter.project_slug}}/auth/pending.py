@@ -8,8 +8,9 @@ request or health check that finds the store answering again replays the file an
 removes it. Other hosts (with Redis) refuse the sessions from that replay on.
 
 The file is JSON lines, written under a lock file, so workers never lose each
-other's entries; it exists only while something waits, so that the check on every
-request costs a single stat.
+other's entries; it exists only while something waits. Whether it exists is asked on
+every request, and looked up again only when this host's change clock for it (clock.py)
+has moved: each write and each removal moves it on.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .clock import CLOCK_TRUST_SECONDS, ChangeClock
 from .session import SessionRecord
 
 
@@ -30,6 +33,8 @@ class PendingRevocations:
         self.path = path
         self._fspath = os.fspath(path)
         self._lock_path = path.with_suffix(".lock")
+        self._clock = ChangeClock(path.with_name(path.name + "-clock"))
+        self._seen = (-1, 0.0, False)  # (the clock, when, whether the file was there)
 
     def add_session(self, user_id: str, sid: str, reason: str) -> None:
         """End this one session once the store is back."""
@@ -40,7 +45,13 @@ class PendingRevocations:
         self._append({"user_id": user_id, "before": before, "keep": keep, "reason": reason})
 
     def waiting(self) -> bool:
-        return os.access(self._fspath, os.F_OK)  # on every request: one system call, nothing around it
+        """Asked on every request: the file is looked for again once the clock has moved
+        (read before looking, never after) or CLOCK_TRUST_SECONDS have passed."""
+        clock, moment = self._clock.now(), time.monotonic()
+        seen = self._seen
+        if seen[0] != clock or moment - seen[1] >= CLOCK_TRUST_SECONDS:
+            seen = self._seen = (clock, moment, os.access(self._fspath, os.F_OK))
+        return seen[2]
 
     def refuses(self, record: SessionRecord) -> bool:
         """True if a revocation waiting here covers this session."""
@@ -61,12 +72,14 @@ class PendingRevocations:
                 else:
                     end_all(entry["user_id"], entry["before"], entry["keep"], entry["reason"])
             self.path.unlink(missing_ok=True)
+            self._clock.tick()
 
     def _append(self, entry: dict) -> None:
         with self._locked(), self.path.open("a") as file:
             file.write(json.dumps(entry) + "\n")
             file.flush()
             os.fsync(file.fileno())  # a revocation the user was told about survives a crash
+        self._clock.tick()  # after the write: see waiting
 
     def _entries(self) -> list[dict]:
         try:

@@ -17,14 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .clock import ChangeClock
+from .clock import CLOCK_TRUST_SECONDS, ChangeClock
 from .errors import ConfigurationError, StoreUnavailable
 from .health import Health, Watched
 
 STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
-# How long a "not revoked" may stand on an unmoved clock (clock.py): the safety net for a
-# writer that died between its write and its tick, or a revocation written behind the app's back.
-CLOCK_TRUST_SECONDS = 10.0
 REMEMBERED_SESSIONS = 4096  # sessions found not revoked that a worker keeps answering for
 HEALTH_CHECK_TTL = 60
 

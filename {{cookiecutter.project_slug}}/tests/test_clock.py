@@ -1,4 +1,5 @@
-"""The SQLite store's change clock: a "not revoked" is remembered, and never past a revocation."""
+"""Change clocks: a "not revoked" (SQLite store) or "no sign-out waits here" (pending.py)
+is remembered, and never past a change another process made."""
 
 import sqlite3
 import subprocess
@@ -8,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from auth import clock as clock_module
+from auth import pending as pending_module
 from auth import store as store_module
+from auth.pending import PendingRevocations
+from auth.session import SessionRecord
 from auth.store import SQLiteBackend, Store
 
 HERE = Path(__file__).resolve().parent.parent
@@ -19,6 +24,13 @@ import sys
 from pathlib import Path
 from auth.store import SQLiteBackend, Store
 Store(SQLiteBackend(Path(sys.argv[1])), "app:").revoke(sys.argv[2], 3600)
+"""
+# Another process keeping a sign-out for later, as a worker does while the store is down.
+KEEP_FOR_LATER = """
+import sys
+from pathlib import Path
+from auth.pending import PendingRevocations
+PendingRevocations(Path(sys.argv[1])).add_session("alice", sys.argv[2], "sign-out")
 """
 
 
@@ -54,3 +66,28 @@ def test_without_a_clock_every_lookup_asks_the_backend(path):
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO entries VALUES ('app:revoked:s1', '1', ?)", (time.time() + TTL,))
     assert worker.is_revoked("s1")
+
+
+def test_a_sign_out_kept_for_later_by_another_process_is_refused_at_the_next_request(tmp_path):
+    path = tmp_path / "pending-revocations.jsonl"
+    worker = PendingRevocations(path)
+    record = SessionRecord(user_id="alice", name="alice", provider="basic", sid="s1")
+    assert not worker.waiting() and not worker.waiting(), "remembered"
+    subprocess.run([sys.executable, "-c", KEEP_FOR_LATER, str(path), "s1"], cwd=HERE, check=True)
+    assert worker.waiting() and worker.refuses(record)
+    worker.replay(lambda *_: None, lambda *_: None)
+    assert not worker.waiting() and not path.exists()
+
+
+def test_a_file_of_sign_outs_removed_behind_the_apps_back_is_noticed_once_remembering_expires(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "pending-revocations.jsonl"
+    worker = PendingRevocations(path)
+    worker.add_session("alice", "s1", "sign-out")
+    assert worker.waiting()
+    path.unlink()  # no tick of the clock
+    assert worker.waiting(), "the clock did not move: the remembered answer stands"
+    later = time.monotonic() + clock_module.CLOCK_TRUST_SECONDS + 1
+    monkeypatch.setattr(pending_module.time, "monotonic", lambda: later)
+    assert not worker.waiting()
