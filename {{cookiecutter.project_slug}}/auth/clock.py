@@ -1,13 +1,14 @@
 """A counter that every process of this host sees move at once, for the price of a memory read.
 
-The SQLite store moves it on after each revocation is written (and pending.py its own after
-each change to the file of sign-outs waiting for the store). A worker that has found a
-session not revoked remembers the counter's value; until the counter moves, no revocation
-has been written since, so the answer stands without asking SQLite again (whose read, with
-its file locks, is the dearest part of a signed-in request). A sign-out therefore still
-holds from the very next request on every worker. The counter lives in a small file beside
-the database, mapped into memory by every process that opens the store (workers, the
-``flask`` commands).
+The SQLite store moves it on after each revocation or failed sign-in is written (and
+pending.py its own after each change to the file of sign-outs waiting for the store). A
+worker that has found a session not revoked (or no failure counted for a client) remembers
+the counter's value; until the counter moves, nothing of the kind has been written since,
+so the answer stands without asking SQLite again (whose read, with its file locks, is the
+dearest part of a signed-in request). A sign-out therefore still holds from the very next
+request on every worker, and a failure is counted against the next request too. The
+counter lives in a small file beside the database, mapped into memory by every process
+that opens the store (workers, the ``flask`` commands).
 
 Redis has no such counter (its hosts share no memory): there the lookup is made every time.
 """

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +22,7 @@ from .errors import ConfigurationError, StoreUnavailable
 from .health import Health, Watched
 
 STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
-REMEMBERED_SESSIONS = 4096  # sessions found not revoked that a worker keeps answering for
+REMEMBERED_ABSENT_KEYS = 8192  # keys found absent (sessions not revoked, no failures) a worker remembers
 HEALTH_CHECK_TTL = 60
 
 
@@ -53,13 +53,17 @@ class Backend(Protocol):
     def delete_field(self, key: str, field: str) -> None: ...
 
 
+def _no_failures(counted: str | None) -> bool:
+    return counted is None or int(counted) <= 0  # (a failure forgiven leaves a 0)
+
+
 class Store:
     """The shared store as the auth package uses it: named operations, one key layout."""
 
     def __init__(self, backend: Backend, namespace: str):
         self.backend = backend
         self.namespace = namespace
-        self._not_revoked: dict[str, tuple[int, float]] = {}  # sid -> (backend's clock, when) (clock.py)
+        self._absent_keys: dict[str, tuple[int, float]] = {}  # key -> (backend's clock, when) (clock.py)
 
     def key(self, kind: str, name: str) -> str:
         return f"{self.namespace}{kind}:{name}"
@@ -68,35 +72,48 @@ class Store:
 
     def revoke(self, sid: str, ttl: int) -> None:
         self.backend.put(self.key("revoked", sid), "1", ttl)
-        if self.backend.clock is not None:
-            self.backend.clock.tick()  # after the write: see is_revoked
+        self._moved_on()
 
     def is_revoked(self, sid: str) -> bool:
-        """Asked on every signed-in request. With a clock (SQLite), a "no" stands until the
-        clock moves (a revocation was written since) or CLOCK_TRUST_SECONDS have passed."""
+        """Asked on every signed-in request (with a clock, from memory: see ``_absent``)."""
+        return not self._absent(f"{self.namespace}revoked:{sid}")  # self.key, written out
+
+    def _moved_on(self) -> None:
+        """After a write that may make an absent key present: see ``_absent``."""
+        if self.backend.clock is not None:
+            self.backend.clock.tick()
+
+    def _absent(self, key: str, empty: Callable[[str | None], bool] = lambda value: value is None) -> bool:
+        """True if ``key`` has no entry (or one that ``empty`` calls so). With a clock (SQLite),
+        that stands until the clock moves (every write that could fill such a key moves it on,
+        after the write) or CLOCK_TRUST_SECONDS have passed; without one (Redis), the backend
+        is asked every time."""
         clock = self.backend.clock
         if clock is None:
-            return self.backend.get(f"{self.namespace}revoked:{sid}") is not None
+            return empty(self.backend.get(key))
         now, moment = clock.now(), time.monotonic()  # read before the lookup, never after
-        known = self._not_revoked.get(sid)
+        known = self._absent_keys.get(key)
         if known is not None and known[0] == now and moment - known[1] < CLOCK_TRUST_SECONDS:
-            return False
-        if self.backend.get(f"{self.namespace}revoked:{sid}") is not None:  # self.key, written out
             return True
-        if len(self._not_revoked) >= REMEMBERED_SESSIONS:
-            self._not_revoked.clear()
-        self._not_revoked[sid] = (now, moment)
-        return False
+        if not empty(self.backend.get(key)):
+            return False
+        if len(self._absent_keys) >= REMEMBERED_ABSENT_KEYS:
+            self._absent_keys.clear()  # simple and thread-safe; the next requests look again
+        self._absent_keys[key] = (now, moment)
+        return True
 
     # Failed sign-ins -------------------------------------------------------------------
 
     def count_attempt(self, counter: str, window: int) -> int:
         """One more attempt on ``counter`` (e.g. ``account:alice``); the count, this one included."""
-        return self.backend.count(self.key("failures", counter), window)
+        count = self.backend.count(self.key("failures", counter), window)
+        self._moved_on()
+        return count
 
     def attempts(self, counter: str) -> int:
-        """The failures counted on ``counter`` now (0 when none)."""
-        return int(self.backend.get(self.key("failures", counter)) or 0)
+        """The failures counted on ``counter`` now (0 when none: from memory, see ``_absent``)."""
+        key = self.key("failures", counter)
+        return 0 if self._absent(key, _no_failures) else int(self.backend.get(key) or 0)
 
     def forgive_attempt(self, counter: str, window: int) -> None:
         """An attempt that turned out right no longer counts as a failure."""
@@ -188,7 +205,7 @@ class SQLiteBackend:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.clock = ChangeClock(path.with_name(path.name + "-clock"))  # moved on by revocations
+        self.clock = ChangeClock(path.with_name(path.name + "-clock"))  # moved on by revocations, failures
         self._local = threading.local()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
@@ -300,7 +317,7 @@ if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS
 
 
 class RedisBackend:
-    clock = None  # hosts share no memory: every revocation lookup asks Redis
+    clock = None  # hosts share no memory: every revocation or failure lookup asks Redis
 
     def __init__(self, url: str):
         try:

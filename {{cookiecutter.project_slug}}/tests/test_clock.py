@@ -1,5 +1,5 @@
-"""Change clocks: a "not revoked" (SQLite store) or "no sign-out waits here" (pending.py)
-is remembered, and never past a change another process made."""
+"""Change clocks: a "not revoked" or "no failure counted" (SQLite store), or a "no sign-out
+waits here" (pending.py), is remembered, and never past a change another process made."""
 
 import sqlite3
 import subprocess
@@ -24,6 +24,13 @@ import sys
 from pathlib import Path
 from auth.store import SQLiteBackend, Store
 Store(SQLiteBackend(Path(sys.argv[1])), "app:").revoke(sys.argv[2], 3600)
+"""
+# Another process counting a failed sign-in, as any worker does.
+FAIL = """
+import sys
+from pathlib import Path
+from auth.store import SQLiteBackend, Store
+Store(SQLiteBackend(Path(sys.argv[1])), "app:").count_attempt(sys.argv[2], 900)
 """
 # Another process keeping a sign-out for later, as a worker does while the store is down.
 KEEP_FOR_LATER = """
@@ -56,6 +63,13 @@ def test_a_revocation_written_behind_the_apps_back_holds_once_remembering_expire
     later = time.monotonic() + store_module.CLOCK_TRUST_SECONDS + 1
     monkeypatch.setattr(store_module.time, "monotonic", lambda: later)
     assert worker.is_revoked("s1")
+
+
+def test_a_failure_counted_by_another_process_is_seen_at_the_next_lookup(path):
+    worker = Store(SQLiteBackend(path), "app:")
+    assert worker.attempts("account:alice") == 0 and worker.attempts("account:alice") == 0, "remembered"
+    subprocess.run([sys.executable, "-c", FAIL, str(path), "account:alice"], cwd=HERE, check=True)
+    assert worker.attempts("account:alice") == 1
 
 
 def test_without_a_clock_every_lookup_asks_the_backend(path):

@@ -89,7 +89,7 @@ class RequestGuard:
             signals.access_denied.send(server, user=None, kind="cross-site", target=origin)
             raise CrossSiteRefused()
         kind, target, rule = self.rule_for_request(req)
-        user = None if rule.public else needed_user()
+        user = None if rule.public else needed_user(req)
         verdict = decision.decide(rule, user, kind, target, server)
         if verdict is decision.Decision.ALLOW:
             return None

@@ -40,14 +40,14 @@ def current_user() -> User | None:
         return None
 
 
-def needed_user() -> User | None:
+def needed_user(req: Request | None = None) -> User | None:
     """``current_user()`` for what must know: raises StoreUnavailable (a 503) rather than
-    take "cannot tell" for "signed out"."""
+    take "cannot tell" for "signed out". ``req``: this request, if at hand."""
     known = g.__dict__  # this request's answer so far: looked up once, it is asked on every request
     if "auth_user" not in known:
         if "auth_unavailable" in known:  # asked again in this request: the same answer, no new wait
             raise known["auth_unavailable"]
-        req = request._get_current_object()
+        req = request._get_current_object() if req is None else req
         try:
             user = known["auth_user"] = resolve_user(req, known)
         except StoreUnavailable as failure:
