@@ -3,9 +3,10 @@
 Safe to run again (cruft/copier updates do): an existing .env or users file is never touched.
 """
 
-import importlib.util
+import importlib
 import shutil
 import sys
+import types
 from pathlib import Path
 
 AUTH = {{ cookiecutter.auth | tojson }}
@@ -18,13 +19,14 @@ OIDC = AUTH in ("oidc", "both")
 
 
 def project_module(name: str):
-    """A standard-library-only module of the project's auth package, loaded by path:
-    the project's dependencies are not installed yet."""
-    spec = importlib.util.spec_from_file_location(name, PROJECT / "auth" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    """A module of the project's auth package that needs only the standard library (it and
+    what it imports from the package), loaded without the package's ``__init__``: the
+    project's dependencies are not installed yet."""
+    if "auth" not in sys.modules:
+        package = types.ModuleType("auth")
+        package.__path__ = [str(PROJECT / "auth")]  # its modules are found here, __init__ never runs
+        sys.modules["auth"] = package
+    return importlib.import_module(f"auth.{name}")
 
 
 def remove(*relative_paths: str) -> None:

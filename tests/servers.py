@@ -23,6 +23,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 HOST = "127.0.0.1"
+# How often a baked app looks for edits by hand of users.json and groups.toml, by default.
+FILE_CHECK_SECONDS = int(
+    re.search(
+        r"^DEFAULT_FILE_CHECK_SECONDS = (\d+)",
+        (Path(__file__).resolve().parents[1] / "{{cookiecutter.project_slug}}/auth/settings.py").read_text(),
+        re.MULTILINE,
+    ).group(1)
+)
+
+
+def edit_by_hand(path: Path, text: str) -> None:
+    """Write ``path`` as a person does (the app's change clock does not move), then wait
+    until the app's workers look at it again."""
+    path.write_text(text)
+    time.sleep(FILE_CHECK_SECONDS + 0.2)
 
 
 def free_port() -> int:

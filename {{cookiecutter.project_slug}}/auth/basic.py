@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Busy
-from .files import WatchedFile
+from .files import WatchedFile, change_clock
 from .passwords import DUMMY_HASH, UserError, UsersFile, verify_password
 
 if TYPE_CHECKING:
@@ -68,8 +68,10 @@ def _read_users(path: Path) -> dict[str, str]:
 class PasswordFile:
     """users.json as the running app sees it: re-read when it changes."""
 
-    def __init__(self, path: Path):
-        self.file = WatchedFile(path, _read_users, empty={})
+    def __init__(self, path: Path, check_every: float = 0):
+        self.file = WatchedFile(
+            path, _read_users, empty={}, check_every=check_every, clock=change_clock(path)
+        )
 
     def load(self) -> None:
         self.file.load()

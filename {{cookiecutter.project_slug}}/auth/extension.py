@@ -75,14 +75,21 @@ class Auth:
         self.health = Health()
         self.store = open_store(settings.redis_url, settings.instance, settings.namespace, self.health)
         self.directory = self.directory or FileDirectory(
-            settings.users_file, settings.groups_file, load_users=settings.basic
+            settings.users_file,
+            settings.groups_file,
+            load_users=settings.basic,
+            check_every=settings.file_check_seconds,
         )
         self.passwords = (
             Passwords(self.directory, settings.secret_key, settings.password_checks_at_once)
             if settings.basic
             else None
         )
-        self.accounts = Accounts(settings.users_file, self.store, app.title) if settings.basic else None
+        self.accounts = (
+            Accounts(settings.users_file, self.store, app.title, settings.file_check_seconds)
+            if settings.basic
+            else None
+        )
         self.password_users = PasswordUsers(self.directory)
         self.throttle = Throttle(
             self.store,

@@ -1,24 +1,39 @@
-"""Files edited by hand while the app runs: re-read when they change, never on every request."""
+"""Files edited while the app runs: re-read when they change, never on every request."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
+
+from .clock import ChangeClock
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+def change_clock(path: Path) -> ChangeClock | None:
+    """The change clock (clock.py) that the app's own writers of ``path`` move on: in the lock
+    file beside it. None where it cannot be opened (a read-only folder: nothing writes there)."""
+    try:
+        return ChangeClock(path.with_name(path.name + ".lock"))
+    except OSError:
+        return None
+
+
 class WatchedFile(Generic[T]):
     """A parsed file, parsed again when its size, time or inode changes.
 
-    One stat per ``get()`` is all the cost. If an edit leaves the file unreadable,
-    the last good version stays in force and the error is logged, so a typo
-    does not lock everyone out; a missing file counts as empty.
+    A stat is all the cost, made at most once per ``check_every`` seconds (0: on every
+    ``get()``), and at once after ``clock`` (``change_clock``) has moved, as every change
+    made by the app itself or its ``flask`` commands moves it. So such a change applies from
+    the next request on, an edit by hand within ``check_every`` seconds. If an edit leaves
+    the file unreadable, the last good version stays in force and the error is logged, so a
+    typo does not lock everyone out; a missing file counts as empty.
 
     Why the last good version rather than a 503 for what needs the file: it is what was
     in force a moment ago (the broken edit grants nothing new), and refusing everyone
@@ -27,8 +42,18 @@ class WatchedFile(Generic[T]):
     file reads again: the operator learns that the edit did not take.
     """
 
-    def __init__(self, path: str | os.PathLike[str], parse: Callable[[Path], T], empty: T):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        parse: Callable[[Path], T],
+        empty: T,
+        check_every: float = 0,
+        clock: ChangeClock | None = None,
+    ):
         self.path = Path(path)
+        self.check_every = check_every
+        self._clock = clock
+        self._checked: tuple[int, float] | None = None  # (the clock, when) at the last stat
         self._fspath = os.fspath(path)  # os.stat of a str: a third of pathlib's cost, on every request
         self._parse = parse
         self._empty = empty
@@ -47,8 +72,14 @@ class WatchedFile(Generic[T]):
             return self._value
 
     def get(self) -> T:
+        if self._checked_lately():
+            return self._value
+        # The clock and the time are read before the stat, never after: a change written
+        # meanwhile moves the clock past the value kept.
+        checked = (self._clock.now() if self._clock else 0, time.monotonic())
         stamp = _stamp_of(self._fspath)
         if stamp == self._stamp:
+            self._checked = checked
             return self._value
         with self._lock:
             if stamp != self._stamp:
@@ -60,13 +91,23 @@ class WatchedFile(Generic[T]):
                     self.problem = str(error)
                 self._stamp = stamp
                 self.generation += 1
+            self._checked = checked  # only now: until then, others look at the file too
             return self._value
 
     def current_generation(self) -> int:
-        """``generation`` after checking the file (one stat)."""
-        if _stamp_of(self._fspath) != self._stamp:
-            self.get()
+        """``generation`` after checking the file (a stat, when one is due)."""
+        self.get()
         return self.generation
+
+    def _checked_lately(self) -> bool:
+        """True if the file was looked at less than ``check_every`` seconds ago and the clock
+        has not moved since."""
+        checked = self._checked
+        return (
+            checked is not None
+            and time.monotonic() - checked[1] < self.check_every
+            and (self._clock is None or self._clock.now() == checked[0])
+        )
 
 
 def _stamp_of(path: str) -> tuple[int, ...] | None:

@@ -44,8 +44,8 @@ def parse_groups(path: Path) -> Membership:
 
 
 class GroupsFile:
-    def __init__(self, path: str | os.PathLike[str]):
-        self.file = WatchedFile(path, parse_groups, empty=NOBODY)
+    def __init__(self, path: str | os.PathLike[str], check_every: float = 0):
+        self.file = WatchedFile(path, parse_groups, empty=NOBODY, check_every=check_every)
 
     def load(self) -> None:
         """Read at start-up, so that a malformed file stops the app with its reason."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .files import change_clock
+
 try:
     import fcntl
 except ImportError:  # Windows, where the hook may run: one process at a time there
@@ -310,3 +312,6 @@ class UsersFile:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        clock = change_clock(self.path)
+        if clock is not None:
+            clock.tick()  # after the write: the app's workers on this host look again at once

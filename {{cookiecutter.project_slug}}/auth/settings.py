@@ -31,6 +31,9 @@ DEFAULT_OIDC_TIMEOUT_SECONDS = 10  # for every call to a provider
 DEFAULT_FAILURE_WINDOW_SECONDS = 30
 DEFAULT_FAILURES_PER_ACCOUNT = 10
 DEFAULT_FAILURES_PER_ADDRESS = 50
+# users.json and groups.toml are looked at for edits by hand this often (a stat of each);
+# changes made through the app and its flask commands apply from the next request.
+DEFAULT_FILE_CHECK_SECONDS = 1
 DEFAULT_PASSWORD_CHECKS_AT_ONCE = 2  # scrypt checks side by side in one worker; more get a quick 503
 SEEN_RESOLUTION_SECONDS = 60  # "last seen" is written back at most this often
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"  # where Entra ID's overage groups are read
@@ -133,6 +136,7 @@ class Settings:
     public_url: str = ""
     proxy_hops: int = 0
     failure_window_seconds: int = DEFAULT_FAILURE_WINDOW_SECONDS
+    file_check_seconds: int = DEFAULT_FILE_CHECK_SECONDS
     failures_per_account: int = DEFAULT_FAILURES_PER_ACCOUNT
     failures_per_address: int = DEFAULT_FAILURES_PER_ADDRESS
     session_store: str = "cookie"
@@ -172,6 +176,9 @@ class Settings:
             proxy_hops=_whole(env, "TRUSTED_PROXY_HOPS", 0, "proxies", minimum=0),
             failure_window_seconds=_whole(
                 env, "FAILED_SIGN_IN_WINDOW", DEFAULT_FAILURE_WINDOW_SECONDS, "seconds"
+            ),
+            file_check_seconds=_whole(
+                env, "FILE_CHECK_SECONDS", DEFAULT_FILE_CHECK_SECONDS, "seconds", minimum=0
             ),
             session_store=_session_store(env),
             graph_url=_value(env, "OIDC_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/"),

@@ -93,9 +93,10 @@ class PasswordUsers:
 class FileDirectory:
     """users.json and groups.toml, read again when they change."""
 
-    def __init__(self, users_file: Path, groups_file: Path, load_users: bool = True):
-        self.users = PasswordFile(users_file)
-        self.groups = GroupsFile(groups_file)
+    def __init__(self, users_file: Path, groups_file: Path, load_users: bool = True, check_every: float = 0):
+        """``check_every``: seconds between looks for edits by hand (files.py)."""
+        self.users = PasswordFile(users_file, check_every)
+        self.groups = GroupsFile(groups_file, check_every)
         self.load_users = load_users
         try:  # at start-up, so that a malformed file stops the app with its reason
             self.groups.load()
@@ -108,7 +109,7 @@ class FileDirectory:
         return self.users.hash_of(username)
 
     def version(self) -> tuple[int, int]:
-        """One stat of each file: an edit applies from the next request on."""
+        """Moves on with either file (a stat of each, when due: files.py)."""
         users = self.users.file.current_generation() if self.load_users else 0
         return (users, self.groups.file.current_generation())
 

@@ -3,7 +3,9 @@
 import os
 import secrets
 import shutil
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,13 +14,29 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 
 from app import create_app
 from auth import Settings
+from auth import files as watched_files
 from auth.passwords import UsersFile
+from auth.settings import DEFAULT_FILE_CHECK_SECONDS
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 # Test-only accounts: "admin" is in group admin (groups.toml), "alice" in none.
 PASSWORDS = {"admin": "admin-password-1234", "alice": "alice-password-1234"}
 GROUPS = 'admin = ["admin"]\nanalysts = []\n'
+
+
+@pytest.fixture
+def a_second_later(monkeypatch):
+    """Call after an edit by hand of users.json or groups.toml: the wait before a worker looks
+    at those files again (FILE_CHECK_SECONDS) is over at once."""
+    passed = 0.0
+
+    def later() -> None:
+        nonlocal passed
+        passed += DEFAULT_FILE_CHECK_SECONDS
+
+    monkeypatch.setattr(watched_files, "time", SimpleNamespace(monotonic=lambda: time.monotonic() + passed))
+    return later
 
 
 @pytest.fixture(scope="session")

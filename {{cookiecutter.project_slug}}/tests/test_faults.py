@@ -166,17 +166,21 @@ def test_a_locked_sqlite_store_waits_briefly_then_answers_503(app, client):
 
 
 @pytest.mark.parametrize("name", ["users.json", "groups.toml"])
-def test_an_unreadable_users_or_groups_file_keeps_the_last_good_version_and_degrades_health(files, name):
+def test_an_unreadable_users_or_groups_file_keeps_the_last_good_version_and_degrades_health(
+    files, name, a_second_later
+):
     app = create_app(make_settings(files))
     client = app.server.test_client()
     original = (files / name).read_text()
     (files / name).write_text("{ this is not readable")
+    a_second_later()
     health = client.get("/healthz")
     key = name.replace(".json", "_file").replace(".toml", "_file")
     assert health.status_code == 503 and health.json == {"status": "degraded", key: "unreadable"}
     assert sign_in(client, "admin").status_code == 302, "the last good version is in force"
     assert client.get("/admin", headers=HTML).status_code == 200
     (files / name).write_text(original)
+    a_second_later()
     assert client.get("/healthz").json == {"status": "ok"}
 
 

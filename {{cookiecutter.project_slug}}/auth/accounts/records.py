@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import signals
-from ..files import WatchedFile
+from ..files import WatchedFile, change_clock
 from ..passwords import TokenRecord, UserError, UserRecord, UsersFile
 from ..store import Store
 from . import mfa, tokens
@@ -41,11 +41,13 @@ class _View:
 
 
 class Accounts:
-    def __init__(self, users_file: Path, store: Store, issuer: str):
+    def __init__(self, users_file: Path, store: Store, issuer: str, check_every: float = 0):
         self.file = UsersFile(users_file)
         self.store = store
         self.issuer = issuer
-        self._view = WatchedFile(users_file, _View, empty=None)
+        self._view = WatchedFile(
+            users_file, _View, empty=None, check_every=check_every, clock=change_clock(users_file)
+        )
         # The view the remembered owners were found in; token -> (owner, until when)
         self._owners: tuple[_View | None, dict[str, tuple[str, float]]] = (None, {})
 
