@@ -251,7 +251,7 @@ def test_unreadable_users_file_keeps_the_last_good_version_and_degrades_health(o
             }
         assert signed_in(sign_in(on_sqlite.url, "alice"), on_sqlite.url), "the last good version holds"
     finally:
-        users.write_text(good)
+        edit_by_hand(users, good)
     wait_for_health(on_sqlite)
     assert {r.status_code for r in answers(f"{on_sqlite.url}/healthz")} == {200}
     assert 1 <= len(audit_lines(on_sqlite, "dependency-failed", "users_file")) <= 2
