@@ -26,7 +26,15 @@ def test_good_key_is_accepted():
     assert settings.methods == ("basic",)
 
 
-@pytest.mark.parametrize("name, value", [("AUTH_METHODS", "ldap"), ("SESSION_IDLE_TIMEOUT", "soon")])
+def test_files_are_looked_at_once_a_second_unless_told_otherwise():
+    key = {"SECRET_KEY": "k" * 20 + "Q7x9Zp2Lm4Vb8Nc1Rt6Y"}
+    assert Settings.from_env(key).file_check_seconds == 1
+    assert Settings.from_env({**key, "FILE_CHECK_SECONDS": "0"}).file_check_seconds == 0
+
+
+@pytest.mark.parametrize(
+    "name, value", [("AUTH_METHODS", "ldap"), ("SESSION_IDLE_TIMEOUT", "soon"), ("FILE_CHECK_SECONDS", "-1")]
+)
 def test_bad_settings_are_named(name, value):
     with pytest.raises(ConfigurationError, match=name):
         Settings.from_env({"SECRET_KEY": "x" * 40 + "Abc123", name: value})
