@@ -26,7 +26,7 @@ import redis
 import requests
 from servers import HOST, AppServer, RedisServer, add_user, strong_key
 
-USERS = ("owner", "target", "reader", "bob", "carol", "dave")
+USERS = ("owner", "target", "reader", "bob", "carol", "dave", "erin")
 PASSWORD = "{}-password-for-tests"  # by name: "owner-password-for-tests"
 HTML = {"Accept": "text/html"}
 FLOOD_ADDRESSES = 16
@@ -69,7 +69,14 @@ def host(baked, tmp_path_factory):
     project = tmp_path_factory.mktemp("accounts") / "app"
     shutil.copytree(baked("basic").project_path, project, ignore=shutil.ignore_patterns("instance"))
     with RedisServer() as redis_server:
-        env = {"SECRET_KEY": strong_key(), "AUTH_METHODS": "basic", "REDIS_URL": redis_server.url}
+        # Edits by hand of users.json would be looked for only hourly: what `flask users` changes
+        # must reach every worker at the next request through the file's change clock alone.
+        env = {
+            "SECRET_KEY": strong_key(),
+            "AUTH_METHODS": "basic",
+            "REDIS_URL": redis_server.url,
+            "FILE_CHECK_SECONDS": "3600",
+        }
         for name in USERS:
             add_user(project, name, PASSWORD.format(name), env)
         with AppServer(project, env, threads=None) as server:  # workers and threads: gunicorn.conf.py
@@ -171,6 +178,18 @@ def test_a_recovery_code_works_once(host):
         answers = list(pool.map(lambda b: code_step(b, host.url, codes[0]).status_code, browsers))
     assert sorted(answers) == [302, 401, 401, 401]
     assert code_step(browsers[answers.index(401)], host.url, codes[1]).status_code == 302
+
+
+def test_flask_users_changes_hold_at_once_on_every_worker(host):
+    token = host.flask("users", "token", "erin", "--name", "nightly").split()[-1]
+    script = {"Authorization": f"Bearer {token}"}
+    assert [requests.get(f"{host.url}/dashboard", headers=script).status_code for _ in range(6)] == [200] * 6
+    host.flask("users", "token", "erin", "--revoke", "nightly")
+    assert [requests.get(f"{host.url}/dashboard", headers=script).status_code for _ in range(6)] == [401] * 6
+    browser = requests.Session()
+    assert post_password(browser, host.url, "erin").status_code == 302
+    host.flask("users", "remove", "erin")
+    assert not any(signed_in(browser, host.url) for _ in range(6))
 
 
 def test_sign_out_everywhere_is_seen_by_every_worker(host):
