@@ -17,12 +17,19 @@ from __future__ import annotations
 
 import mmap
 import os
+import time
 from pathlib import Path
 
 SIZE = 8  # bytes: one unsigned counter
 # How long an answer may stand on an unmoved clock: the safety net for a writer that died
 # between its write and its tick, or a change written behind the app's back.
 CLOCK_TRUST_SECONDS = 10.0
+
+
+def still_stands(answered: tuple[int, float], now: tuple[int, float]) -> bool:
+    """Whether an answer found at mark ``answered`` still holds at mark ``now``: the clock has
+    not moved since, and CLOCK_TRUST_SECONDS have not passed."""
+    return answered[0] == now[0] and now[1] - answered[1] < CLOCK_TRUST_SECONDS
 
 
 class ChangeClock:
@@ -37,6 +44,10 @@ class ChangeClock:
 
     def now(self) -> int:
         return int.from_bytes(self._map[:SIZE], "little")
+
+    def mark(self) -> tuple[int, float]:
+        """The clock and the time: read before looking at what the clock guards, never after."""
+        return self.now(), time.monotonic()
 
     def tick(self) -> None:
         """Move on, after a change is written. Two ticks at once may move it by one only:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .clock import CLOCK_TRUST_SECONDS, ChangeClock
+from .clock import ChangeClock, still_stands
 from .session import SessionRecord
 
 
@@ -34,7 +33,7 @@ class PendingRevocations:
         self._fspath = os.fspath(path)
         self._lock_path = path.with_suffix(".lock")
         self._clock = ChangeClock(path.with_name(path.name + "-clock"))
-        self._seen = (-1, 0.0, False)  # (the clock, when, whether the file was there)
+        self._seen = ((-1, 0.0), False)  # (the clock's mark, whether the file was there then)
 
     def add_session(self, user_id: str, sid: str, reason: str) -> None:
         """End this one session once the store is back."""
@@ -47,11 +46,11 @@ class PendingRevocations:
     def waiting(self) -> bool:
         """Asked on every request: the file is looked for again once the clock has moved
         (read before looking, never after) or CLOCK_TRUST_SECONDS have passed."""
-        clock, moment = self._clock.now(), time.monotonic()
-        seen = self._seen
-        if seen[0] != clock or moment - seen[1] >= CLOCK_TRUST_SECONDS:
-            seen = self._seen = (clock, moment, os.access(self._fspath, os.F_OK))
-        return seen[2]
+        now = self._clock.mark()
+        seen, there = self._seen
+        if not still_stands(seen, now):
+            self._seen = (now, there := os.access(self._fspath, os.F_OK))
+        return there
 
     def refuses(self, record: SessionRecord) -> bool:
         """True if a revocation waiting here covers this session."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .clock import CLOCK_TRUST_SECONDS, ChangeClock
+from .clock import ChangeClock, still_stands
 from .errors import ConfigurationError, StoreUnavailable
 from .health import Health, Watched
 
@@ -91,15 +91,15 @@ class Store:
         clock = self.backend.clock
         if clock is None:
             return empty(self.backend.get(key))
-        now, moment = clock.now(), time.monotonic()  # read before the lookup, never after
+        now = clock.mark()
         known = self._absent_keys.get(key)
-        if known is not None and known[0] == now and moment - known[1] < CLOCK_TRUST_SECONDS:
+        if known is not None and still_stands(known, now):
             return True
         if not empty(self.backend.get(key)):
             return False
         if len(self._absent_keys) >= REMEMBERED_ABSENT_KEYS:
             self._absent_keys.clear()  # simple and thread-safe; the next requests look again
-        self._absent_keys[key] = (now, moment)
+        self._absent_keys[key] = now
         return True
 
     # Failed sign-ins -------------------------------------------------------------------

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from auth import clock as clock_module
-from auth import pending as pending_module
-from auth import store as store_module
 from auth.pending import PendingRevocations
 from auth.session import SessionRecord
 from auth.store import SQLiteBackend, Store
@@ -60,8 +58,8 @@ def test_a_revocation_written_behind_the_apps_back_holds_once_remembering_expire
     with sqlite3.connect(path) as db:  # no tick of the clock
         db.execute("INSERT INTO entries VALUES ('app:revoked:s1', '1', ?)", (time.time() + TTL,))
     assert not worker.is_revoked("s1"), "the clock did not move: the remembered answer stands"
-    later = time.monotonic() + store_module.CLOCK_TRUST_SECONDS + 1
-    monkeypatch.setattr(store_module.time, "monotonic", lambda: later)
+    later = time.monotonic() + clock_module.CLOCK_TRUST_SECONDS + 1
+    monkeypatch.setattr(clock_module.time, "monotonic", lambda: later)
     assert worker.is_revoked("s1")
 
 
@@ -103,5 +101,5 @@ def test_a_file_of_sign_outs_removed_behind_the_apps_back_is_noticed_once_rememb
     path.unlink()  # no tick of the clock
     assert worker.waiting(), "the clock did not move: the remembered answer stands"
     later = time.monotonic() + clock_module.CLOCK_TRUST_SECONDS + 1
-    monkeypatch.setattr(pending_module.time, "monotonic", lambda: later)
+    monkeypatch.setattr(clock_module.time, "monotonic", lambda: later)
     assert not worker.waiting()
