@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Request, current_app, g, has_request_context, request, session
+from flask import Request, current_app, g, request, session
 from flask.sessions import SessionMixin
 
 from .. import decision, signals
@@ -19,6 +19,8 @@ from .headers import SIGNED_IN
 
 SESSION_KEY = "auth"
 EXTENSION = "dash_auth"
+USER = "dash_auth.user"  # environ: this request's user, once resolved (None: nobody)
+UNAVAILABLE = "dash_auth.user_unavailable"  # environ: why it could not be resolved (the store)
 
 
 def auth() -> Any:
@@ -32,10 +34,12 @@ def current_user() -> User | None:
     While the store is down, a public page sees nobody signed in (the cookie is kept);
     a request that needs the user has already stopped with a 503 (``needed_user``).
     """
-    if not has_request_context():
+    try:
+        req = request._get_current_object()
+    except RuntimeError:  # outside a request
         return None
     try:
-        return needed_user()
+        return needed_user(req)
     except StoreUnavailable:
         return None
 
@@ -43,19 +47,22 @@ def current_user() -> User | None:
 def needed_user(req: Request | None = None) -> User | None:
     """``current_user()`` for what must know: raises StoreUnavailable (a 503) rather than
     take "cannot tell" for "signed out". ``req``: this request, if at hand."""
-    known = g.__dict__  # this request's answer so far: looked up once, it is asked on every request
-    if "auth_user" not in known:
-        if "auth_unavailable" in known:  # asked again in this request: the same answer, no new wait
-            raise known["auth_unavailable"]
-        req = request._get_current_object() if req is None else req
-        try:
-            user = known["auth_user"] = resolve_user(req, known)
-        except StoreUnavailable as failure:
-            known["auth_unavailable"] = failure
-            raise
-        if user is not None:
-            req.environ[SIGNED_IN] = True  # private, and Vary: Cookie (headers.py)
-    return known["auth_user"]
+    # This request's answer so far, kept in its environ: it is asked several times per
+    # request (guard, layout, callbacks), and the environ is one lookup away.
+    req = request._get_current_object() if req is None else req
+    known = req.environ
+    if USER in known:
+        return known[USER]
+    if UNAVAILABLE in known:  # asked again in this request: the same answer, no new wait
+        raise known[UNAVAILABLE]
+    try:
+        user = known[USER] = resolve_user(req)
+    except StoreUnavailable as failure:
+        known[UNAVAILABLE] = failure
+        raise
+    if user is not None:
+        known[SIGNED_IN] = True  # private, and Vary: Cookie (headers.py)
+    return user
 
 
 def user_groups() -> frozenset[str]:
@@ -110,26 +117,25 @@ def start_session(record: SessionRecord) -> None:
     session.clear()
     keep_session(record)
     session.permanent = True
-    g.pop("auth_user", None)
-    g.pop("auth_unavailable", None)
+    request.environ.pop(USER, None)
+    request.environ.pop(UNAVAILABLE, None)
 
 
 def clear_session() -> SessionRecord | None:
     """Forget this browser's session; returns what it held, for the sign-out follow-ups."""
     record = session_record()
     session.clear()
-    g.auth_user = None
+    request.environ[USER] = None
     return record
 
 
 # Who is asking ----------------------------------------------------------------------
 
 
-def resolve_user(req: Request, known: dict) -> User | None:
-    """From an ``Authorization`` header (scripts: a token, or Basic), else from the session;
-    ``known``: this request's ``g``."""
-    if "session_store_failure" in known:  # a server-side session that could not be read (cookies.py)
-        raise StoreUnavailable(reason=known["session_store_failure"])
+def resolve_user(req: Request) -> User | None:
+    """From an ``Authorization`` header (scripts: a token, or Basic), else from the session."""
+    if "session_store_failure" in g:  # a server-side session that could not be read (cookies.py)
+        raise StoreUnavailable(reason=g.session_store_failure)
     parts = auth()
     header = req.environ.get("HTTP_AUTHORIZATION")
     if header is not None and parts.passwords is not None:
