@@ -151,7 +151,8 @@ class IdentityProvider:
         require_pkce: True = authorization requests without an S256 code_challenge are rejected.
         client_id, client_secret: default "dash-app" and a random secret.
         port: default None = a free port chosen by the OS.
-        startup_timeout: seconds to wait for the discovery document.
+        startup_timeout: seconds to wait for the discovery document (node's first start has taken
+            over 20 s on a loaded 2-core machine).
         log_path: file for the provider's stdout/stderr (default: a new temporary file, kept after stop()).
         idp_dir: folder with provider.mjs and package-lock.json.
         access_token_seconds: access-token lifetime (Authlib treats a token as expired 60 s early,
@@ -174,7 +175,7 @@ class IdentityProvider:
         client_id: str = "dash-app",
         client_secret: str | None = None,
         port: int | None = None,
-        startup_timeout: float = 20.0,
+        startup_timeout: float = 60.0,
         log_path: str | os.PathLike | None = None,
         idp_dir: str | os.PathLike = IDP_DIR,
         access_token_seconds: int = 600,
