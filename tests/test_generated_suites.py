@@ -7,10 +7,13 @@ from conftest import BAKES, TEMPLATE, install_lock, run
 
 # The browser tests of the default project take the README's screenshots, so they stay current.
 SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
-# "both" runs every test; the others rerun what differs for them (so that `make test` stays well
-# under 20 minutes): "oidc" has no password sign-in, "oidc-enterprise" another name and other providers.
+# "basic" runs every test. "both" runs its browser tests here: the rest of its suite runs in
+# test_quickstart.py, installed by the README's pip command. The others rerun what differs for them (so
+# that `make test` stays under 20 minutes): "oidc" has no password sign-in, "oidc-enterprise" another
+# name and other providers.
 SIGN_IN = ["tests/test_lock.py", "tests/test_settings.py", "tests/test_oidc.py"]
 ONLY = {
+    "both": ["-m", "browser"],
     "oidc": [
         *SIGN_IN,
         "tests/test_pages.py",

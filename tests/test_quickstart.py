@@ -4,7 +4,7 @@ import re
 import subprocess
 
 import requests
-from conftest import PYTHON, TEMPLATE, run
+from conftest import BAKES, PYTHON, TEMPLATE, run
 from servers import free_port, stop, wait_until_up
 
 
@@ -43,18 +43,11 @@ def test_default_project_runs_and_the_printed_password_signs_in(tmp_path):
 
 def test_generated_readme_install_and_test_commands_work(tmp_path):
     """`python -m venv .venv`, `pip install -r requirements-dev.txt`, `python -m pytest -m "not browser"`:
-    as written, with pip alone (no uv); the app itself is not installed, it runs from its folder."""
+    as written, with pip alone (no uv); the app itself is not installed, it runs from its folder.
+    The project with every provider: these are its tests but for the browser's (test_generated_suites.py)."""
+    context = [f"{key}={value}" for key, value in BAKES["both"].items()]
     run(
-        [
-            PYTHON,
-            "-m",
-            "cookiecutter",
-            "--no-input",
-            "--output-dir",
-            str(tmp_path),
-            str(TEMPLATE),
-            "auth=both",
-        ],
+        [PYTHON, "-m", "cookiecutter", "--no-input", "--output-dir", str(tmp_path), str(TEMPLATE), *context],
         tmp_path,
     )
     project = tmp_path / "my_dash_app"

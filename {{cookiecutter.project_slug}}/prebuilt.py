@@ -9,11 +9,16 @@ and served many times (layout.py keeps the page frame), that work can be done on
 The tree stays a real component (Dash's checks and `flask access` walk it as before);
 only its JSON form is stored. Do not change the tree afterwards: the stored form
 would not follow.
+
+Plotly writes with orjson when it is installed (its default engine, "auto"): it is then
+handed the finished text, which orjson copies as it is. Its other engine gets the plain form.
 """
 
 from typing import Any
 
+import orjson
 from dash.development.base_component import Component
+from plotly.io.json import config, to_json_plotly
 
 # What Python's JSON encoder writes by itself; anything else goes to Plotly's encoder.
 PLAIN = (str, int, float, bool, type(None))
@@ -22,7 +27,9 @@ PLAIN = (str, int, float, bool, type(None))
 def prebuilt(component: Component) -> Component:
     """``component``, answering ``to_plotly_json()`` with its JSON form computed now."""
     stored = json_form(component)
-    component.to_plotly_json = lambda: stored  # what the encoder asks each component for
+    written = orjson.Fragment(to_json_plotly(stored, engine="orjson"))
+    # What the encoder asks each component for; the engine is looked up as Plotly does, per call.
+    component.to_plotly_json = lambda: stored if config.default_engine == "json" else written
     return component
 
 

@@ -3,6 +3,7 @@
 import datetime
 
 import plotly.graph_objects as go
+import plotly.io.json
 import pytest
 from dash import dcc, html
 from dash._utils import to_json
@@ -49,7 +50,10 @@ def test_the_kept_frame_is_byte_for_byte_what_dash_makes_of_its_components(clien
         assert browser.get("/_dash-layout").data == kept[who], who
 
 
-def test_prebuilt_serializes_every_kind_of_value_as_the_components_would():
+@pytest.mark.parametrize("engine", ["auto", "json"])  # auto: orjson, installed with the app
+def test_prebuilt_serializes_every_kind_of_value_as_the_components_would(engine, monkeypatch):
+    monkeypatch.setattr(plotly.io.json.config, "default_engine", engine)
+
     def tree():
         return html.Div(
             [
@@ -62,6 +66,7 @@ def test_prebuilt_serializes_every_kind_of_value_as_the_components_would():
         )
 
     assert to_json(prebuilt(tree())) == to_json(tree())
+    assert to_json(html.Div([prebuilt(tree()), "around"])) == to_json(html.Div([tree(), "around"]))
 
 
 def test_one_user_loading_the_app_again_gets_the_kept_frame(alice, monkeypatch):

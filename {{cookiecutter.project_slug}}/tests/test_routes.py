@@ -73,6 +73,14 @@ def test_security_headers(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_json_answers_let_nothing_load_run_or_frame_them(alice):
+    for response in (alice.get("/_dash-layout"), alice.get("/healthz")):
+        assert response.mimetype == "application/json"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in alice.get("/", headers=HTML).headers["Content-Security-Policy"]
+
+
 def test_signed_in_pages_are_not_stored_by_shared_caches(alice):
     response = alice.get("/_dash-layout")
     assert "private" in response.headers["Cache-Control"]

@@ -4,6 +4,7 @@ headers that keep it out of shared caches.
 Added as the response leaves the app (WSGI middleware), where the headers are a plain
 list: one step per response instead of a parse and rewrite of each header. A header
 the app set itself (its own Content-Security-Policy for one route, say) is kept.
+Pages get the policy Dash needs; JSON answers one that lets nothing load, run or frame them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
 )
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
+# A JSON answer (callbacks, the layout) is data, never a page: nothing in it may load or run,
+# nor may it be framed. Stricter than the pages' policy, and a fraction of its length (a
+# server checks every header byte of every answer).
+DATA_POLICY = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 
 
 PRIVATE = [("Cache-Control", "private, no-store"), ("Vary", "Cookie")]
@@ -33,7 +38,8 @@ class ResponseHeaders:
         self.wsgi_app = wsgi_app
         self.policy = policy
         self.scripts = scripts
-        self._ours: tuple[int, list, list] = (-1, [], [])  # (scripts hashed, over http, over https)
+        # (scripts hashed, {(over https?, a page?): the headers to add})
+        self._ours: tuple[int, dict[tuple[bool, bool], list]] = (-1, {})
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
@@ -48,10 +54,11 @@ class ResponseHeaders:
         present = {}
         for at, (name, _) in enumerate(headers):
             present[name.lower()] = at
+        at = present.get("content-type")
+        page = at is None or not headers[at][1].startswith("application/json")
         if len(self.scripts) != self._ours[0]:
-            plain = [*SECURITY_HEADERS, ("Content-Security-Policy", self.policy())]
-            self._ours = (len(self.scripts), plain, [*plain, HSTS])
-        ours = self._ours[2] if environ.get("wsgi.url_scheme") == "https" else self._ours[1]
+            self._ours = (len(self.scripts), self._headers())
+        ours = self._ours[1][environ.get("wsgi.url_scheme") == "https", page]
         if present.keys() & OUR_NAMES:
             ours = [header for header in ours if header[0].lower() not in present]
         headers += ours
@@ -63,6 +70,16 @@ class ResponseHeaders:
             _merge(headers, present.get("cache-control"), "Cache-Control", "private, no-store", private)
         if signed_in or SESSION_READ in environ:  # nor served to someone with another cookie
             _merge(headers, present.get("vary"), "Vary", "Cookie", vary_on_cookie)
+
+    def _headers(self) -> dict[tuple[bool, bool], list]:
+        page = [*SECURITY_HEADERS, ("Content-Security-Policy", self.policy())]
+        data = [*SECURITY_HEADERS, DATA_POLICY]
+        return {
+            (False, True): page,
+            (True, True): [*page, HSTS],
+            (False, False): data,
+            (True, False): [*data, HSTS],
+        }
 
 
 OUR_NAMES = {name.lower() for name, _ in (*SECURITY_HEADERS, HSTS)} | {"content-security-policy"}
