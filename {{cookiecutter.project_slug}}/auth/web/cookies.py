@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import ImmutableMultiDict
@@ -26,6 +26,7 @@ from ..store import STORE_TIMEOUT_SECONDS
 from .headers import SESSION_READ
 
 SECURE_NAME = "__Host-session"
+UNREADABLE = "dash_auth.session_unreadable"  # environ: why the server-side session could not be read
 DECODED_COOKIES = 4096  # cookie values whose signature a worker has checked, kept decoded
 
 
@@ -143,7 +144,7 @@ def session_interface(settings: Settings, server: Flask) -> SessionInterface:
             try:
                 return super().open_session(app, request)
             except failures as error:
-                g.session_store_failure = f"session store: {error}"
+                request.environ[UNREADABLE] = f"session store: {error}"
                 return self.make_null_session(app)
 
         def save_session(self, app, session, response):

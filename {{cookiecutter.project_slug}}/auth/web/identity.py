@@ -15,6 +15,7 @@ from ..policy import Access
 from ..session import SessionRecord
 from ..users import User
 from . import device_cookie
+from .cookies import UNREADABLE
 from .headers import SIGNED_IN
 
 SESSION_KEY = "auth"
@@ -134,8 +135,8 @@ def clear_session() -> SessionRecord | None:
 
 def resolve_user(req: Request) -> User | None:
     """From an ``Authorization`` header (scripts: a token, or Basic), else from the session."""
-    if "session_store_failure" in g:  # a server-side session that could not be read (cookies.py)
-        raise StoreUnavailable(reason=g.session_store_failure)
+    if UNREADABLE in req.environ:  # a server-side session that could not be read (cookies.py)
+        raise StoreUnavailable(reason=req.environ[UNREADABLE])
     parts = auth()
     header = req.environ.get("HTTP_AUTHORIZATION")
     if header is not None and parts.passwords is not None:
