@@ -241,7 +241,7 @@ def wrk(
 
 
 def summarize(results: list[Result], bare: list[Result]) -> dict:
-    """Medians over rounds; each ratio is to bare Dash in the same round."""
+    """Medians over rounds; each ratio is to the bare run paired with it (made just before it)."""
     ratios = [mine.rps / base.rps for mine, base in zip(results, bare, strict=True)]
     return {
         "rps": median(r.rps for r in results),

@@ -180,34 +180,49 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: fl
         name: load.Server(name, dirs[name], BIN, logs) for name in dict.fromkeys(j.variant for j in jobs)
     }
     results: dict[str, list[load.Result]] = {job.label: [] for job in jobs}
+    # Each row's bare run, made just before it (again, if another row came between): the machine's
+    # speed drifts within a round (by a tenth in a minute on a shared machine), so each row is
+    # compared with bare Dash at the same speed. The bare rows show their own runs only.
+    paired: dict[str, list[load.Result]] = {job.label: [] for job in jobs}
+
+    def measure(job: Job, round_number: int) -> load.Result:
+        server = servers[job.variant]
+        script = scripts.get(job.callback)
+        if job.users > 1:  # (bare Dash gets the same users' cookies, and ignores them)
+            script, headers = taking_turns(job, server, dirs[MANY_USERS_VARIANT])
+        else:
+            headers = headers_for(job, server, token)
+            check(job, server, headers)
+        duration = SHORT if job.short else seconds
+        # Warm up both workers; many users: long enough for each worker to see most cookies.
+        warm_up = 3 if job.users > 1 else 1
+        load.wrk(server, job.path, warm_up, headers, script, job.connections)
+        result = load.wrk(server, job.path, duration, headers, script, job.connections)
+        server.wait_idle()
+        if job.users > 1 and result.cookies_sent != job.users:
+            raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
+        print(f"  round {round_number}/{rounds}  {job.label:42} {result.rps:8.1f} req/s", flush=True)
+        return result
+
     try:
         for server in servers.values():
             server.start()
         for server in servers.values():
             server.wait_ready()
-        for r in range(rounds):
+        for r in range(1, rounds + 1):
+            last: tuple[str, load.Result] | None = None  # the run just made
             for job in jobs:
-                server = servers[job.variant]
-                script = scripts.get(job.callback)
-                if job.users > 1:  # (bare Dash gets the same users' cookies, and ignores them)
-                    script, headers = taking_turns(job, server, dirs[MANY_USERS_VARIANT])
-                else:
-                    headers = headers_for(job, server, token)
-                    check(job, server, headers)
-                duration = SHORT if job.short else seconds
-                # Warm up both workers; many users: long enough for each worker to see most cookies.
-                warm_up = 3 if job.users > 1 else 1
-                load.wrk(server, job.path, warm_up, headers, script, job.connections)
-                result = load.wrk(server, job.path, duration, headers, script, job.connections)
-                server.wait_idle()
-                if job.users > 1 and result.cookies_sent != job.users:
-                    raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
+                base = baseline(job)
+                if base is not job and (last is None or last[0] != base.label):
+                    last = (base.label, measure(base, r))
+                result = measure(job, r)
                 results[job.label].append(result)
-                print(f"  round {r + 1}/{rounds}  {job.label:42} {result.rps:8.1f} req/s", flush=True)
+                paired[job.label].append(result if base is job else last[1])
+                last = (job.label, result)
     finally:
         for server in servers.values():
             server.stop()
-    return {job.label: load.summarize(results[job.label], results[baseline(job).label]) for job in jobs}
+    return {job.label: load.summarize(results[job.label], paired[job.label]) for job in jobs}
 
 
 def taking_turns(job: Job, server: load.Server, directory: Path) -> tuple[Path, dict]:

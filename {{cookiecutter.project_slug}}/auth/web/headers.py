@@ -38,7 +38,7 @@ class ResponseHeaders:
         self.wsgi_app = wsgi_app
         self.policy = policy
         self.scripts = scripts
-        # (scripts hashed, {(over https?, a page?): the headers to add})
+        # (scripts hashed, {(over https?, JSON?): the headers to add})
         self._ours: tuple[int, dict[tuple[bool, bool], list]] = (-1, {})
 
     def __call__(self, environ, start_response):
@@ -55,10 +55,10 @@ class ResponseHeaders:
         for at, (name, _) in enumerate(headers):
             present[name.lower()] = at
         at = present.get("content-type")
-        page = at is None or not headers[at][1].startswith("application/json")
+        data = at is not None and headers[at][1].startswith("application/json")
         if len(self.scripts) != self._ours[0]:
             self._ours = (len(self.scripts), self._headers())
-        ours = self._ours[1][environ.get("wsgi.url_scheme") == "https", page]
+        ours = self._ours[1][environ.get("wsgi.url_scheme") == "https", data]
         if present.keys() & OUR_NAMES:
             ours = [header for header in ours if header[0].lower() not in present]
         headers += ours
@@ -75,10 +75,10 @@ class ResponseHeaders:
         page = [*SECURITY_HEADERS, ("Content-Security-Policy", self.policy())]
         data = [*SECURITY_HEADERS, DATA_POLICY]
         return {
-            (False, True): page,
-            (True, True): [*page, HSTS],
-            (False, False): data,
-            (True, False): [*data, HSTS],
+            (False, False): page,
+            (True, False): [*page, HSTS],
+            (False, True): data,
+            (True, True): [*data, HSTS],
         }
 
 
