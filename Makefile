@@ -11,7 +11,7 @@ help:
 	@echo "make test   run every test of the template (bakes projects, runs their tests, browser + IdP)"
 	@echo "make lint   ruff on the template's own code"
 	@echo "make setup  only install what the tests need (Debian packages, .venv, node packages of the test IdP)"
-	@echo "make bench  what auth costs per request: ours vs bare Dash vs dash-auth (about 8 min; bench/README.md)"
+	@echo "make bench  what auth costs per request: ours vs bare Dash vs dash-auth (about 12 min; bench/README.md)"
 	@echo "make format ruff-format the generated project's code inside the template"
 	@echo "make lock   refresh the lock files bakes ship (templates/locks/) after a pin or dependency moved;"
 	@echo "            make lock UPGRADE=1 also takes new releases of everything not pinned"
