@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from .clock import ChangeClock
 
+try:
+    import fcntl
+except ImportError:  # Windows, for local development only: no other process to keep out
+    fcntl = None
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """One process of this host at a time (the lock file is made if missing)."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if fcntl:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def change_clock(path: Path) -> ChangeClock | None:

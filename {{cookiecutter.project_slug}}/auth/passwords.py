@@ -16,17 +16,12 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .files import change_clock
-
-try:
-    import fcntl
-except ImportError:  # Windows, where the hook may run: one process at a time there
-    fcntl = None
+from .files import change_clock, locked
 
 # scrypt at the OWASP Password Storage Cheat Sheet's parameters: N=2^17, r=8, p=1
 # (128 MiB and about half a second per check on a small server).
@@ -287,16 +282,9 @@ class UsersFile:
             self._write({**users, name: change(record)})
             return True
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if fcntl:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
+        return locked(self.lock_path)
 
     def _write(self, users: dict[str, UserRecord | None]) -> None:
         # Written to a private temporary file and renamed, so that a reader

@@ -15,14 +15,14 @@ has moved: each write and each removal moves it on.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from .clock import ChangeClock, still_stands
+from .files import locked
 from .session import SessionRecord
 
 
@@ -87,15 +87,8 @@ class PendingRevocations:
             return []
         return [json.loads(line) for line in lines if line.strip()]
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        # A lock file of its own: the entries' file is removed after a replay.
-        with self._lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _locked(self) -> AbstractContextManager[None]:
+        return locked(self._lock_path)  # a lock file of its own: the entries' file is removed after a replay
 
 
 def _covers(entry: dict, record: SessionRecord) -> bool:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from .clock import ChangeClock, still_stands
 from .errors import ConfigurationError, StoreUnavailable
+from .files import locked
 from .health import Health, Watched
 
 STORE_TIMEOUT_SECONDS = 2  # every call to Redis; SQLite waits this long for a lock
@@ -207,7 +208,9 @@ class SQLiteBackend:
         self.path = path
         self.clock = ChangeClock(path.with_name(path.name + "-clock"))  # moved on by revocations, failures
         self._local = threading.local()
-        with self._connect() as db:
+        # Workers starting together set a new file up one at a time: switching it to WAL takes a
+        # lock that SQLite does not wait for, so a second worker would be refused and stop.
+        with locked(path.with_name(path.name + ".lock")), self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entries"

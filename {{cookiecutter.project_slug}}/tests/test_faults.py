@@ -9,11 +9,13 @@ import json
 import logging
 import socket
 import sqlite3
+import subprocess
+import sys
 import zlib
 from contextlib import contextmanager
 
 import pytest
-from conftest import HTML, make_settings, open_page, run_callback, sign_in
+from conftest import HTML, PROJECT, make_settings, open_page, run_callback, sign_in
 
 from app import create_app
 from auth.health import Watched
@@ -202,3 +204,15 @@ def test_server_side_sessions_with_their_store_down_answer_503_not_500(files):
     assert client.get("/", headers=HTML).status_code == 200, "public pages without a session"
     health = app.server.test_client().get("/healthz")
     assert health.status_code == 503 and health.json == {"status": "degraded", "store": "unreachable"}
+
+
+def test_workers_starting_together_on_a_new_instance_folder_all_open_the_store(tmp_path):
+    """gunicorn starts its workers at once; a worker refused here would stop the whole server."""
+    opening = "import sys, pathlib, auth.store as s; s.open_store('', pathlib.Path(sys.argv[1]), 'app:')"
+    workers = [
+        subprocess.Popen([sys.executable, "-c", opening, str(tmp_path)], cwd=PROJECT, stderr=subprocess.PIPE)
+        for _ in range(6)
+    ]
+    for worker in workers:
+        _, said = worker.communicate(timeout=60)
+        assert worker.returncode == 0, said.decode()
