@@ -15,7 +15,7 @@ from .clock import ChangeClock
 
 try:
     import fcntl
-except ImportError:  # Windows, for local development only: no other process to keep out
+except ImportError:  # Windows, where the generation hook may run: one process at a time there
     fcntl = None
 
 T = TypeVar("T")
