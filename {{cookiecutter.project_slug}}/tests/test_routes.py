@@ -71,6 +71,7 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_json_answers_let_nothing_load_run_or_frame_them(alice):
@@ -85,6 +86,18 @@ def test_signed_in_pages_are_not_stored_by_shared_caches(alice):
     response = alice.get("/_dash-layout")
     assert "private" in response.headers["Cache-Control"]
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_a_signed_in_answer_the_app_lets_be_cached_stays_with_its_user(app):
+    @app.server.route("/api/cached")
+    def cached():
+        return {"total": 42}, 200, {"Cache-Control": "public, max-age=60"}
+
+    alice = app.server.test_client()
+    sign_in(alice, "alice")
+    response = alice.get("/api/cached")
+    assert response.headers["Cache-Control"] == "private, max-age=60"  # never in a shared cache
+    assert response.headers["Vary"] == "Cookie"  # nor, from the browser's, to another cookie
 
 
 def test_requires_and_public_apply_whichever_side_of_a_route_they_are_written(app):

@@ -5,6 +5,9 @@ Added as the response leaves the app (WSGI middleware), where the headers are a 
 list: one step per response instead of a parse and rewrite of each header. A header
 the app set itself (its own Content-Security-Policy for one route, say) is kept.
 Pages get the policy Dash needs; JSON answers one that lets nothing load, run or frame them.
+
+Each header is sent where it means something, no further: a server checks every byte of
+every header of every answer, so a header that changes nothing still costs each request.
 """
 
 from __future__ import annotations
@@ -15,19 +18,19 @@ SIGNED_IN = "dash_auth.signed_in"  # environ: this request resolved a signed-in 
 SESSION_READ = "dash_auth.session_read"  # environ: the answer may depend on the session cookie
 DENIED_PAGE = "dash_auth.denied_page"  # environ: the page shell is served, with 403
 
-SECURITY_HEADERS = (
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-    ("X-Frame-Options", "DENY"),
-)
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+# What a page (a document) needs besides: where its links send the Referer, and no framing for
+# browsers older than the policy's frame-ancestors.
+PAGE_HEADERS = (NOSNIFF, ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"))
 HSTS = ("Strict-Transport-Security", "max-age=31536000")
 # A JSON answer (callbacks, the layout) is data, never a page: nothing in it may load or run,
-# nor may it be framed. Stricter than the pages' policy, and a fraction of its length (a
-# server checks every header byte of every answer).
-DATA_POLICY = ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+# nor may it be framed (frame-ancestors, which every browser since 2016 obeys in place of
+# X-Frame-Options). It makes no requests, so a Referrer-Policy would change nothing.
+DATA_HEADERS = (NOSNIFF, ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
 
-
-PRIVATE = [("Cache-Control", "private, no-store"), ("Vary", "Cookie")]
+# The usual signed-in answer. no-store: no cache, shared or the browser's own, may keep it, so
+# there is no kept copy for a Vary to tell apart (an answer the app lets be cached gets Vary: Cookie).
+PRIVATE = ("Cache-Control", "private, no-store")
 
 
 class ResponseHeaders:
@@ -63,17 +66,18 @@ class ResponseHeaders:
             ours = [header for header in ours if header[0].lower() not in present]
         headers += ours
         signed_in = SIGNED_IN in environ
-        if signed_in and "cache-control" not in present and "vary" not in present:
-            headers += PRIVATE  # the usual signed-in answer, in one step
+        cache_control = present.get("cache-control")
+        if signed_in and cache_control is None:
+            headers.append(PRIVATE)
             return
         if signed_in:  # signed-in content must never be kept by a shared cache
-            _merge(headers, present.get("cache-control"), "Cache-Control", "private, no-store", private)
+            headers[cache_control] = ("Cache-Control", private(headers[cache_control][1]))
         if signed_in or SESSION_READ in environ:  # nor served to someone with another cookie
             _merge(headers, present.get("vary"), "Vary", "Cookie", vary_on_cookie)
 
     def _headers(self) -> dict[tuple[bool, bool], list]:
-        page = [*SECURITY_HEADERS, ("Content-Security-Policy", self.policy())]
-        data = [*SECURITY_HEADERS, DATA_POLICY]
+        page = [*PAGE_HEADERS, ("Content-Security-Policy", self.policy())]
+        data = list(DATA_HEADERS)
         return {
             (False, False): page,
             (True, False): [*page, HSTS],
@@ -82,7 +86,7 @@ class ResponseHeaders:
         }
 
 
-OUR_NAMES = {name.lower() for name, _ in (*SECURITY_HEADERS, HSTS)} | {"content-security-policy"}
+OUR_NAMES = {name.lower() for name, _ in (*PAGE_HEADERS, *DATA_HEADERS, HSTS)}
 
 
 def _merge(headers, at: int | None, name: str, default: str, merge: Callable[[str], str]) -> None:
