@@ -90,7 +90,8 @@ def lua_taking_turns(body: str, cookies: list[str]) -> str:
     )
 
 
-GUNICORN = ["-w", "2", "-k", "sync", "--log-level", "warning"]
+WORKERS = 2
+GUNICORN = ["-k", "sync", "--log-level", "warning"]
 WRK = [f"-t{THREADS}", "--timeout", "10s", "--latency"]
 CONNECTIONS = 16
 
@@ -102,21 +103,33 @@ def free_port() -> int:
 
 
 class Server:
-    """``gunicorn app:server`` in ``directory``, in its own process group."""
+    """``gunicorn app:server`` in ``directory``, in its own process group; ``wrapper``: a command
+    it runs under (valgrind, say), with ``env`` added to the environment."""
 
-    def __init__(self, name: str, directory: Path, bin_dir: Path, log_dir: Path):
+    def __init__(
+        self,
+        name: str,
+        directory: Path,
+        bin_dir: Path,
+        log_dir: Path,
+        workers: int = WORKERS,
+        wrapper: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ):
         self.name, self.directory = name, directory
         self.gunicorn = bin_dir / "gunicorn"
         self.log = log_dir / f"{name}.log"
+        self.workers, self.wrapper, self.env = workers, wrapper, env or {}
         self.port = 0
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.port = free_port()
-        command = [str(self.gunicorn), *GUNICORN, "-b", f"127.0.0.1:{self.port}"]
-        command += ["--chdir", str(self.directory), "app:server"]
+        command = [*self.wrapper, str(self.gunicorn), "-w", str(self.workers), *GUNICORN]
+        command += ["-b", f"127.0.0.1:{self.port}", "--chdir", str(self.directory), "app:server"]
+        env = {**os.environ, **self.env}
         with self.log.open("w") as log:
-            self.proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+            self.proc = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)
 
     def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

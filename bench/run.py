@@ -1,9 +1,9 @@
 """What auth costs a Dash app, against bare Dash and dash-auth, in one run.
 
-    python3 bench/run.py [--rounds 3] [--duration 7] [--no-extras] [--py-spy]
+    python3 bench/run.py [--rounds 3] [--duration 7] [--no-extras] [--py-spy] [--instructions]
 
-Sets up what it needs (wrk; a venv at .bench/venv with requirements-dev.txt and
-dash-auth), then runs bench/suite.py in that venv. See bench/README.md.
+Sets up what it needs (wrk, or valgrind for --instructions; a venv at .bench/venv with
+requirements-dev.txt and dash-auth), then runs bench/suite.py in that venv. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -22,18 +22,17 @@ PYTHON = VENV / "bin" / "python"
 EXTRA = ["dash-auth==2.3.0"]
 
 
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
+def ensure_tool(command: str, package: str, what: str) -> None:
+    """``command`` on the PATH, installed with apt-get when run as root on Debian/Ubuntu."""
+    if shutil.which(command):
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
-        print("bench: installing wrk with apt-get", flush=True)
+        print(f"bench: installing {package} with apt-get", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False)
-    if not shutil.which("wrk"):
-        sys.exit(
-            "bench: needs wrk, the HTTP load tool. Install it: `sudo apt-get install wrk` (Debian/Ubuntu)."
-        )
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, check=False)
+    if not shutil.which(command):
+        sys.exit(f"bench: needs {what}. Install it: `sudo apt-get install {package}` (Debian/Ubuntu).")
 
 
 def ensure_venv() -> None:
@@ -57,7 +56,10 @@ def ensure_venv() -> None:
 
 
 if __name__ == "__main__":
-    ensure_wrk()
+    if "--instructions" in sys.argv:
+        ensure_tool("valgrind", "valgrind", "valgrind, whose callgrind counts instructions")
+    else:
+        ensure_tool("wrk", "wrk", "wrk, the HTTP load tool")
     ensure_venv()
     suite = Path(__file__).resolve().parent / "suite.py"
     os.execv(PYTHON, [str(PYTHON), str(suite), *sys.argv[1:]])

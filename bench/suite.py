@@ -18,10 +18,13 @@ import subprocess
 import sys
 import time
 from base64 import b64encode
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from statistics import median
 
+import instructions
 import load
 import spy
 import variants
@@ -154,14 +157,19 @@ def headers_for(job: Job, server: load.Server, token: str) -> dict[str, str]:
     return headers
 
 
+def request_of(job: Job, headers: dict[str, str]) -> tuple[tuple, bytes]:
+    """The job's request as wrk sends it (``load.request``'s arguments after the port), and
+    what its answer must contain."""
+    if job.callback:
+        body, expected = load.CALLBACKS[job.callback]
+        return ("POST", job.path, body, {**headers, "Content-Type": "application/json"}), expected
+    return ("GET", job.path, None, headers), job.expect
+
+
 def check(job: Job, server: load.Server, headers: dict[str, str]) -> None:
     """One request as wrk will send it: it must pass auth and give the expected answer;
     and, from our app, no new cookie: a browser would send that one next, wrk the old one."""
-    if job.callback:
-        body, expected = load.CALLBACKS[job.callback]
-        args = ("POST", job.path, body, {**headers, "Content-Type": "application/json"})
-    else:
-        args, expected = ("GET", job.path, None, headers), job.expect
+    args, expected = request_of(job, headers)
     status, answered, answer = load.request(server.port, *args)
     if status != 200 or expected not in answer:
         raise RuntimeError(f"{job.label}: HTTP {status} {answer[:300]!r}")
@@ -258,13 +266,63 @@ def p99_verdict(job: Job, summary: dict) -> str:
     return "ok" if summary["p99_ratio"] <= P99_TARGET else "over"
 
 
-def headline(summary: dict[str, dict]) -> str:
+def headline(summary: dict[str, dict], what: str = "bench") -> str:
     missing = [label for label in (*HEADLINE.values(), *DASH_AUTH_HEADLINE.values()) if label not in summary]
     if missing:
-        return f"bench: no headline (--only left out {', '.join(missing)})"
+        return f"{what}: no headline (--only left out {', '.join(missing)})"
     ours = ", ".join(f"{name} {summary[label]['ratio']:.2f}" for name, label in HEADLINE.items())
     theirs = ", ".join(f"{name} {summary[label]['ratio']:.2f}" for name, label in DASH_AUTH_HEADLINE.items())
-    return f"bench: {ours} of bare (dash-auth {theirs})"
+    return f"{what}: {ours} of bare (dash-auth {theirs})"
+
+
+# Instructions instead of load (--instructions) ----------------------------------------------
+
+
+def countable(job: Job) -> bool:
+    """Rows fast enough under callgrind: all but the scrypt per request and the chart. Nor 64
+    connections (one worker answers one request at a time: the cookie row's count), nor the
+    users taking turns: a turn of 1,000 requests there takes about 40 s, past the 10 s a
+    "not revoked" answer is trusted for (auth/clock.py), so each would read the store again,
+    which at wrk's pace (a turn in a third of a second) none does."""
+    one_client = job.users == 1 and job.connections == load.CONNECTIONS
+    return one_client and not job.short and job.callback != "chart"
+
+
+def instruction_counts(dirs: dict[str, Path], jobs: list[Job], token: str) -> dict[str, dict]:
+    """Instructions per request of each countable job in one worker under callgrind; its
+    ratio is bare's count over its own (as the load table's: higher is cheaper)."""
+    jobs = [job for job in jobs if countable(job)]
+
+    def count_variant(name: str) -> dict[str, float]:
+        server = instructions.CountedServer(name, dirs[name], BIN, WORK / "logs")
+        counted = {}
+        try:
+            server.start()
+            server.wait_ready()
+            for job in (job for job in jobs if job.variant == name):
+                headers = headers_for(job, server, token)
+                check(job, server, headers)
+                args, _ = request_of(job, headers)
+                counted[job.label] = server.per_request(partial(load.request, server.port, *args))
+                print(f"  {job.label:42} {counted[job.label]:12,.0f} instructions/request", flush=True)
+        finally:
+            server.stop()
+        return counted
+
+    counts: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:  # a variant per core: the counts do not depend on it
+        for counted in pool.map(count_variant, dict.fromkeys(job.variant for job in jobs)):
+            counts.update(counted)
+    ratio = {job.label: counts[baseline(job).label] / counts[job.label] for job in jobs}
+    return {job.label: {"instructions": counts[job.label], "ratio": ratio[job.label]} for job in jobs}
+
+
+def print_instructions(summary: dict[str, dict], jobs: list[Job]) -> None:
+    print(f"\n{'variant':42} {'instructions':>12} {'x bare':>6}")
+    for job in jobs:
+        if job.label in summary:
+            row = summary[job.label]
+            print(f"{job.label:42} {row['instructions']:12,.0f} {row['ratio']:6.3f}")
 
 
 # Everything but load ------------------------------------------------------------------------
@@ -381,6 +439,11 @@ def main() -> None:
     parser.add_argument("--no-extras", action="store_true", help="only the load table")
     parser.add_argument("--py-spy", action="store_true", help="also sample the servers with py-spy")
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per request with callgrind instead of loading with wrk (needs valgrind)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         metavar="TEXT",
@@ -398,6 +461,15 @@ def main() -> None:
     variants.set_password(both, BIN)
     dirs = variants.write_all(both, WORK / "variants")
     token = variants.personal_token(dirs["ours"], BIN)
+
+    if args.instructions:
+        counted = f"{instructions.COUNTED} requests after {instructions.WARM_UP}; PYTHONHASHSEED=0"
+        print(f"bench: instructions per request in one gunicorn worker, callgrind ({counted})", flush=True)
+        summary = instruction_counts(dirs, jobs, token)
+        print_instructions(summary, jobs)
+        print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
+        print(headline(summary, "instructions"))
+        return
 
     wrk = " ".join(load.WRK)
     print(f"bench: {args.rounds} rounds of {len(jobs)} runs, {args.duration} s each (wrk {wrk})")
