@@ -62,11 +62,7 @@ class CountedServer(load.Server):
 
     def _worker(self) -> int:
         """The arbiter's child (valgrind runs each process under its own pid)."""
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
+        for pid, fields in load.processes():
             if int(fields[1]) == self.proc.pid:
-                return int(stat.parent.name)
+                return pid
         raise RuntimeError(f"{self.name}: no worker running")

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -157,14 +158,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU so far of the arbiter and its workers (its process group)."""
-        ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # gone meanwhile
-            if int(fields[2]) == self.proc.pid:
-                ticks += int(fields[11]) + int(fields[12])
+        ticks = sum(int(f[11]) + int(f[12]) for _, f in processes() if int(f[2]) == self.proc.pid)
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
@@ -175,6 +169,16 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+def processes() -> Iterator[tuple[int, list[str]]]:
+    """Each running process: its pid, and the fields of /proc/<pid>/stat after the command name
+    (state, parent, process group, ...; utime and stime at 11 and 12)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
 
 
 def request(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None):

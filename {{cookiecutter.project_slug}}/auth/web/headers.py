@@ -73,7 +73,11 @@ class ResponseHeaders:
         if signed_in:  # signed-in content must never be kept by a shared cache
             headers[cache_control] = ("Cache-Control", private(headers[cache_control][1]))
         if signed_in or SESSION_READ in environ:  # nor served to someone with another cookie
-            _merge(headers, present.get("vary"), "Vary", "Cookie", vary_on_cookie)
+            vary = present.get("vary")
+            if vary is None:
+                headers.append(("Vary", "Cookie"))
+            else:
+                headers[vary] = ("Vary", vary_on_cookie(headers[vary][1]))
 
     def _headers(self) -> dict[tuple[bool, bool], list]:
         page = [*PAGE_HEADERS, ("Content-Security-Policy", self.policy())]
@@ -87,13 +91,6 @@ class ResponseHeaders:
 
 
 OUR_NAMES = {name.lower() for name, _ in (*PAGE_HEADERS, *DATA_HEADERS, HSTS)}
-
-
-def _merge(headers, at: int | None, name: str, default: str, merge: Callable[[str], str]) -> None:
-    if at is None:
-        headers.append((name, default))
-    else:
-        headers[at] = (name, merge(headers[at][1]))
 
 
 def private(cache_control: str) -> str:
