@@ -114,7 +114,8 @@ class WatchedFile(Generic[T]):
 
     def current_generation(self) -> int:
         """``generation`` after checking the file (a stat, when one is due)."""
-        self.get()
+        if not self._checked_lately():
+            self.get()
         return self.generation
 
     def _checked_lately(self) -> bool:

@@ -32,7 +32,7 @@ class PendingRevocations:
         self.path = path
         self._fspath = os.fspath(path)
         self._lock_path = path.with_suffix(".lock")
-        self._clock = ChangeClock(path.with_name(path.name + "-clock"))
+        self.clock = ChangeClock(path.with_name(path.name + "-clock"))
         self._seen = ((-1, 0.0), False)  # (the clock's mark, whether the file was there then)
 
     def add_session(self, user_id: str, sid: str, reason: str) -> None:
@@ -46,7 +46,7 @@ class PendingRevocations:
     def waiting(self) -> bool:
         """Asked on every request: the file is looked for again once the clock has moved
         (read before looking, never after) or CLOCK_TRUST_SECONDS have passed."""
-        now = self._clock.mark()
+        now = self.clock.mark()
         seen, there = self._seen
         if not still_stands(seen, now):
             self._seen = (now, there := os.access(self._fspath, os.F_OK))
@@ -71,14 +71,14 @@ class PendingRevocations:
                 else:
                     end_all(entry["user_id"], entry["before"], entry["keep"], entry["reason"])
             self.path.unlink(missing_ok=True)
-            self._clock.tick()
+            self.clock.tick()
 
     def _append(self, entry: dict) -> None:
         with self._locked(), self.path.open("a") as file:
             file.write(json.dumps(entry) + "\n")
             file.flush()
             os.fsync(file.fileno())  # a revocation the user was told about survives a crash
-        self._clock.tick()  # after the write: see waiting
+        self.clock.tick()  # after the write: see waiting
 
     def _entries(self) -> list[dict]:
         try:

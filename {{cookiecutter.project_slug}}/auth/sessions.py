@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import signals
 from .basic import Passwords
+from .clock import still_stands
 from .errors import StoreUnavailable
 from .pending import PendingRevocations
 from .session import SessionRecord
@@ -35,7 +36,7 @@ class SessionInfo:
 
 GROUPS_IN_COOKIE = 1500  # bytes of group names kept in the cookie; a longer list goes to the store
 KEPT = ("groups",)  # what a session may keep in the store, deleted with it (and its tokens)
-KNOWN_USERS = 4096  # records whose user a worker keeps worked out (per directory version)
+KNOWN_USERS = 4096  # records whose user a worker keeps worked out (see Sessions._known_user)
 
 
 class Sessions:
@@ -57,7 +58,8 @@ class Sessions:
         self.passwords = passwords
         self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
         self._directory_version = getattr(directory, "version", lambda: None)
-        self._users: dict[int, tuple[SessionRecord, object, User]] = {}
+        # id(record) -> (record, mark, directory version, user): see ``_known_user``
+        self._known: dict[int, tuple[SessionRecord, tuple, object, User]] = {}
 
     def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:
         """The record to keep for a new session (a long group list is kept in the store),
@@ -95,9 +97,19 @@ class Sessions:
             or now - record.seen > settings.idle_timeout_seconds
             or (record.ends and now >= record.ends)
         )
-        if timed_out or self._ended(record):
+        if timed_out:
             return None, record
-        user = self._user(record)
+        user = self._known_user(record)
+        if user is None:
+            # Read before looking, never after: a change written meanwhile moves them past the values kept.
+            mark, version = self._mark(), self._directory_version()
+            if self._ended(record):
+                return None, record
+            user = self._user(record)
+            if user is not None and mark is not None and version is not None and not record.groups_in_store:
+                if len(self._known) >= KNOWN_USERS:
+                    self._known.clear()  # simple and thread-safe; the next requests work them out again
+                self._known[id(record)] = (record, mark, version, user)
         if user is not None and now - record.seen > SEEN_RESOLUTION_SECONDS:
             record = record.seen_at(now)
             self._list(record)
@@ -114,21 +126,37 @@ class Sessions:
                 raise
         return self.store.is_revoked(record.sid)
 
+    def _known_user(self, record: SessionRecord) -> User | None:
+        """The user worked out for this very record (web/identity.py keeps one record object per
+        cookie value, so a worker sees the same few over and over), if nothing it was worked out
+        from can have changed since: no revocation or sign-out kept for later written on this
+        host (the change clocks have not moved: clock.py), the directory at the same version.
+        None where that cannot be told without asking: the store is Redis (another host may
+        have written) or down, or the directory has no version. One memory read per clock,
+        instead of each part's own check on every request."""
+        known = self._known.get(id(record))  # the entry holds the record: its id is not reused meanwhile
+        if known is None or known[0] is not record:
+            return None
+        mark = self._mark()
+        if mark is None or not still_stands(known[1], mark) or self._directory_version() != known[2]:
+            return None
+        return known[3]
+
+    def _mark(self) -> tuple[tuple[int, int], float] | None:
+        """The store's and the pending file's clocks, with the time (clock.py); None without a store clock."""
+        clock = self.store.backend.clock
+        if clock is None:
+            return None
+        pending = self.pending.clock.now() if self.pending is not None else 0
+        return (clock.now(), pending), time.monotonic()
+
     def _user(self, record: SessionRecord) -> User | None:
-        """The user as the directory says now: worked out once per record and directory
-        version (a worker sees the same few records over and over), else on every request."""
-        version = self._directory_version() if not record.groups_in_store else None
-        if version is not None:
-            # By the record's id (web/identity.py keeps one record object per cookie value):
-            # the entry holds the record, so its id is not reused while it is kept.
-            known = self._users.get(id(record))
-            if known is not None and known[0] is record and known[1] == version:
-                return known[2]
+        """The user as the directory says now."""
         keys = self._member_keys(record)
         if keys is None:
             return None
         claimed = self.store.kept_groups(record.sid) if record.groups_in_store else frozenset(record.groups)
-        user = User(
+        return User(
             id=record.user_id,
             name=record.name or record.user_id,
             provider=record.provider,
@@ -137,11 +165,6 @@ class Sessions:
             signed_in_at=record.started,
             session_id=record.sid,
         )
-        if version is not None:
-            if len(self._users) >= KNOWN_USERS:
-                self._users.clear()  # simple and thread-safe; the next requests work them out again
-            self._users[id(record)] = (record, version, user)
-        return user
 
     def _member_keys(self, record: SessionRecord) -> tuple[str, ...] | None:
         """How the directory knows this session's user; None if the session no longer holds."""

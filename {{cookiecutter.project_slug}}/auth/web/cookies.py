@@ -39,9 +39,13 @@ class CookieSession(SecureCookieSession):
     """A session read from a signed cookie. ``memo`` is shared by every request that
     carries the same cookie value, for what follows from that value alone (identity.py
     keeps the parsed session record there); it says nothing about a session that this
-    request has changed (``modified``)."""
+    request has changed (``modified``). ``environ``: its request's, for save_session (which
+    is given no request, and would otherwise look it up through Flask's proxy)."""
 
-    memo: dict | None = None
+    def __init__(self, data: dict | None = None, environ: dict | None = None, memo: dict | None = None):
+        super().__init__(data)
+        self.environ = {} if environ is None else environ
+        self.memo = memo
 
 
 class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
@@ -61,7 +65,7 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         # Flask builds a new serializer (and its key derivation) twice per request: keep one per key set.
-        keys = (app.secret_key, *app.config["SECRET_KEY_FALLBACKS"])
+        keys = (app.config["SECRET_KEY"], *app.config["SECRET_KEY_FALLBACKS"])
         if keys not in self._serializers:
             self._serializers = {keys: super().get_signing_serializer(app)}
             self._decoded = {}
@@ -73,10 +77,12 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
             return None
         # Keyed by the whole Cookie header, which a browser repeats as it is: a request
         # neither parses the header nor checks the signature of a value seen before.
-        header = request.environ.get("HTTP_COOKIE")
+        environ = request.environ
+        header = environ.get("HTTP_COOKIE")
         if not header:
-            return CookieSession()
-        secure = app.config["SESSION_COOKIE_SECURE"] or request.is_secure  # (the request at hand)
+            return CookieSession(environ=environ)
+        # (From the environ: Werkzeug's is_secure reads the same, through two calls of its own.)
+        secure = app.config["SESSION_COOKIE_SECURE"] or environ["wsgi.url_scheme"] == "https"
         max_age = app.permanent_session_lifetime.total_seconds()
         decoded = self._decoded.get((secure, header))
         if decoded is not None and time.time() - decoded[1] <= max_age:
@@ -85,26 +91,25 @@ class SignedCookieSessions(SecureOverHttps, SecureCookieSessionInterface):
             name = SECURE_NAME if secure else app.config["SESSION_COOKIE_NAME"]
             value = request.cookies.get(name)
             if not value:
-                return CookieSession()
+                return CookieSession(environ=environ)
             try:
                 data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
             except BadSignature:
-                return CookieSession()
+                return CookieSession(environ=environ)
             if len(self._decoded) >= DECODED_COOKIES:
                 self._decoded.clear()  # simple and thread-safe; the next requests decode again
             decoded = (data, signed_at.timestamp(), {}, request.cookies)
             self._decoded[(secure, header)] = decoded
         # A copy per request, one level deep: what a request changes stays in its own session.
-        session = CookieSession({k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()})
-        session.memo = decoded[2]
-        return session
+        data = {k: dict(v) if isinstance(v, dict) else v for k, v in decoded[0].items()}
+        return CookieSession(data, environ=environ, memo=decoded[2])
 
     def save_session(self, app: Flask, session: SecureCookieSession, response: Response) -> None:
         # Unchanged (the usual request): nothing to write, so skip Flask's cookie settings.
-        if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+        if session.modified or (app.config["SESSION_REFRESH_EACH_REQUEST"] and session.permanent):
             return super().save_session(app, session, response)
         if session.accessed:
-            request.environ[SESSION_READ] = True  # Vary: Cookie (headers.py)
+            session.environ[SESSION_READ] = True  # Vary: Cookie (headers.py)
 
     def get_cookie_name(self, app: Flask) -> str:
         # The __Host- prefix makes browsers refuse the cookie unless it is Secure,
