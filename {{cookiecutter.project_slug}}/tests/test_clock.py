@@ -13,6 +13,7 @@ from auth import clock as clock_module
 from auth.pending import PendingRevocations
 from auth.session import SessionRecord
 from auth.store import SQLiteBackend, Store
+from conftest import HTML
 
 HERE = Path(__file__).resolve().parent.parent
 TTL = 3600
@@ -103,3 +104,18 @@ def test_a_file_of_sign_outs_removed_behind_the_apps_back_is_noticed_once_rememb
     later = time.monotonic() + clock_module.CLOCK_TRUST_SECONDS + 1
     monkeypatch.setattr(clock_module.time, "monotonic", lambda: later)
     assert not worker.waiting()
+
+
+
+@pytest.mark.parametrize("how", [REVOKE, KEEP_FOR_LATER], ids=["in the store", "kept for later"])
+def test_a_signed_in_users_kept_answer_never_outlives_a_sign_out_from_another_process(app, alice, settings, how):
+    """Each worker keeps a session's user with the values of the clocks it was worked out by
+    (sessions.py): a sign-out by another process, in the store or kept for later, holds at the
+    very next request all the same."""
+    (sid,) = app.server.extensions["dash_auth"].store.sessions_of("alice")
+    for _ in range(2):  # worked out, then the kept answer
+        assert alice.get("/dashboard", headers=HTML).status_code == 200
+    target = "auth-store.sqlite3" if how is REVOKE else "pending-revocations.jsonl"
+    script = how.replace('"app:"', repr(settings.namespace))
+    subprocess.run([sys.executable, "-c", script, str(settings.instance / target), sid], cwd=HERE, check=True)
+    assert alice.get("/dashboard", headers=HTML).status_code == 302, "signed out: to the sign-in page"
