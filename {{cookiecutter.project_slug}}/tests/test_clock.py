@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HTML
 
 from auth import clock as clock_module
 from auth.pending import PendingRevocations
 from auth.session import SessionRecord
 from auth.store import SQLiteBackend, Store
-from conftest import HTML
 
 HERE = Path(__file__).resolve().parent.parent
 TTL = 3600
@@ -106,9 +106,10 @@ def test_a_file_of_sign_outs_removed_behind_the_apps_back_is_noticed_once_rememb
     assert not worker.waiting()
 
 
-
 @pytest.mark.parametrize("how", [REVOKE, KEEP_FOR_LATER], ids=["in the store", "kept for later"])
-def test_a_signed_in_users_kept_answer_never_outlives_a_sign_out_from_another_process(app, alice, settings, how):
+def test_a_signed_in_users_kept_answer_never_outlives_a_sign_out_from_another_process(
+    app, alice, settings, how
+):
     """Each worker keeps a session's user with the values of the clocks it was worked out by
     (sessions.py): a sign-out by another process, in the store or kept for later, holds at the
     very next request all the same."""

@@ -67,7 +67,8 @@ class ResponseHeaders:
             if not signed_in and SESSION_READ in environ:
                 headers.append(VARY_COOKIE)
             return
-        headers += [header for header in self._ours[1][https, data, False] if header[0].lower() not in present]
+        ours = self._ours[1][https, data, False]
+        headers += [header for header in ours if header[0].lower() not in present]
         cache_control = present.get("cache-control")
         if signed_in and cache_control is None:
             headers.append(PRIVATE)
