@@ -41,8 +41,8 @@ class ResponseHeaders:
         self.wsgi_app = wsgi_app
         self.policy = policy
         self.scripts = scripts
-        # (scripts hashed, {(over https?, JSON?, signed in?): the headers to add} (``_headers``))
-        self._ours: tuple[int, dict[tuple[bool, bool, bool], list]] = (-1, {})
+        # (scripts hashed, {(over https?, JSON?): the headers to add})
+        self._ours: tuple[int, dict[tuple[bool, bool], list]] = (-1, {})
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
@@ -61,14 +61,11 @@ class ResponseHeaders:
         data = at is not None and headers[at][1].startswith("application/json")
         if len(self.scripts) != self._ours[0]:
             self._ours = (len(self.scripts), self._headers())
-        https, signed_in = environ.get("wsgi.url_scheme") == "https", SIGNED_IN in environ
-        if present.keys().isdisjoint(MERGED_NAMES):  # the usual answer: all ours to add, in one step
-            headers += self._ours[1][https, data, signed_in]
-            if not signed_in and SESSION_READ in environ:
-                headers.append(VARY_COOKIE)
-            return
-        ours = self._ours[1][https, data, False]
-        headers += [header for header in ours if header[0].lower() not in present]
+        ours = self._ours[1][environ.get("wsgi.url_scheme") == "https", data]
+        if present.keys() & OUR_NAMES:
+            ours = [header for header in ours if header[0].lower() not in present]
+        headers += ours
+        signed_in = SIGNED_IN in environ
         cache_control = present.get("cache-control")
         if signed_in and cache_control is None:
             headers.append(PRIVATE)
@@ -78,28 +75,22 @@ class ResponseHeaders:
         if signed_in or SESSION_READ in environ:  # nor served to someone with another cookie
             vary = present.get("vary")
             if vary is None:
-                headers.append(VARY_COOKIE)
+                headers.append(("Vary", "Cookie"))
             else:
                 headers[vary] = ("Vary", vary_on_cookie(headers[vary][1]))
 
-    def _headers(self) -> dict[tuple[bool, bool, bool], list]:
-        """(over https?, JSON?, signed in?) -> the headers to add to an answer that sets none of them."""
+    def _headers(self) -> dict[tuple[bool, bool], list]:
         page = [*PAGE_HEADERS, ("Content-Security-Policy", self.policy())]
         data = list(DATA_HEADERS)
-        ours = {
+        return {
             (False, False): page,
             (True, False): [*page, HSTS],
             (False, True): data,
             (True, True): [*data, HSTS],
         }
-        return {(*key, False): headers for key, headers in ours.items()} | {
-            (*key, True): [*headers, PRIVATE] for key, headers in ours.items()
-        }
 
 
 OUR_NAMES = {name.lower() for name, _ in (*PAGE_HEADERS, *DATA_HEADERS, HSTS)}
-MERGED_NAMES = OUR_NAMES | {"cache-control", "vary"}  # what the app may set that ours must be merged with
-VARY_COOKIE = ("Vary", "Cookie")
 
 
 def private(cache_control: str) -> str:
