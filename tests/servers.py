@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 HOST = "127.0.0.1"
-# How often a baked app looks for edits by hand of users.json and groups.toml, by default.
+# How often a baked app looks for edits by hand of users.json, by default (groups.toml: every request).
 FILE_CHECK_SECONDS = int(
     re.search(
         r"^DEFAULT_FILE_CHECK_SECONDS = (\d+)",

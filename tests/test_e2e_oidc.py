@@ -32,7 +32,7 @@ from browser import (
 from conftest import BAKES
 from idp_server import IdentityProvider
 from selenium.webdriver.common.by import By
-from servers import AppServer, add_user, edit_by_hand, free_port, strong_key
+from servers import AppServer, add_user, free_port, strong_key
 
 # People at the provider. The groups claim makes ada an admin; groups.toml makes bob one through
 # his verified address; eve's address is listed too but unverified, so it must count for nothing;
@@ -234,12 +234,12 @@ def test_admin_from_groups_claim_follows_deep_link_and_runs_admin_callback(chrom
     assert texts(chrome, ".nav-link") == ["Home", "Dashboard", "Admin", "Profile"]
 
     groups_file = stack.folder / "groups.toml"
-    edit_by_hand(groups_file, GROUPS_TOML + 'auditors = ["ada@example.test"]\n')
+    groups_file.write_text(GROUPS_TOML + 'auditors = ["ada@example.test"]\n')
     try:
         element(chrome, "#refresh-groups").click()
         wait_for_text(chrome, "#groups-table", "auditors")  # the callback ran and read the file again
     finally:
-        edit_by_hand(groups_file, GROUPS_TOML)
+        groups_file.write_text(GROUPS_TOML)
     assert call_admin_callback(stack, session_cookie(chrome)) == 200
     assert unexpected_console_errors(chrome, stack) == []
 

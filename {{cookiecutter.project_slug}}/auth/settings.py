@@ -31,8 +31,8 @@ DEFAULT_OIDC_TIMEOUT_SECONDS = 10  # for every call to a provider
 DEFAULT_FAILURE_WINDOW_SECONDS = 30
 DEFAULT_FAILURES_PER_ACCOUNT = 10
 DEFAULT_FAILURES_PER_ADDRESS = 50
-# users.json and groups.toml are looked at for edits by hand this often (a stat of each);
-# changes made through the app and its flask commands apply from the next request.
+# users.json is looked at for edits by hand this often (a stat); changes made through the app
+# and its flask commands apply from the next request. groups.toml gets a stat on every request.
 DEFAULT_FILE_CHECK_SECONDS = 1
 DEFAULT_PASSWORD_CHECKS_AT_ONCE = 2  # scrypt checks side by side in one worker; more get a quick 503
 SEEN_RESOLUTION_SECONDS = 60  # "last seen" is written back at most this often

@@ -94,9 +94,10 @@ class FileDirectory:
     """users.json and groups.toml, read again when they change."""
 
     def __init__(self, users_file: Path, groups_file: Path, load_users: bool = True, check_every: float = 0):
-        """``check_every``: seconds between looks for edits by hand (files.py)."""
+        """``check_every``: seconds between looks for edits by hand of ``users_file`` (files.py).
+        ``groups_file``, which is only ever edited by hand, is looked at on every request."""
         self.users = PasswordFile(users_file, check_every)
-        self.groups = GroupsFile(groups_file, check_every)
+        self.groups = GroupsFile(groups_file)
         self.load_users = load_users
         try:  # at start-up, so that a malformed file stops the app with its reason
             self.groups.load()

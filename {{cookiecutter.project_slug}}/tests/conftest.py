@@ -27,8 +27,8 @@ GROUPS = 'admin = ["admin"]\nanalysts = []\n'
 
 @pytest.fixture
 def a_second_later(monkeypatch):
-    """Call after an edit by hand of users.json or groups.toml: the wait before a worker looks
-    at those files again (FILE_CHECK_SECONDS) is over at once."""
+    """Call after an edit by hand of users.json: the wait before a worker looks at it again
+    (FILE_CHECK_SECONDS) is over at once. (groups.toml is looked at on every request.)"""
     passed = 0.0
 
     def later() -> None:

@@ -178,24 +178,22 @@ def test_new_password_ends_sessions_signed_in_with_the_old_one(alice, settings):
     assert alice.get("/dashboard", headers=HTML).status_code == 302
 
 
-def test_groups_file_edits_apply_within_a_second_without_restart(alice, settings, a_second_later):
+def test_groups_file_edits_apply_at_the_next_request_without_restart(alice, settings):
     assert alice.get("/admin", headers=HTML).status_code == 403
     settings.groups_file.write_text('admin = ["admin", "alice"]\n')
-    assert alice.get("/admin", headers=HTML).status_code == 403, (
-        "looked at once a second, not on every request"
-    )
-    a_second_later()
     assert alice.get("/admin", headers=HTML).status_code == 200
+    assert alice.get("/admin", headers=HTML).status_code == 200  # the answer kept for the new version
     settings.groups_file.write_text('admin = ["admin"]\n')
-    a_second_later()
     assert alice.get("/admin", headers=HTML).status_code == 403
 
 
-def test_with_file_check_seconds_0_an_edit_applies_at_the_next_request(files):
+def test_with_file_check_seconds_0_a_users_file_edit_applies_at_the_next_request(files):
     client = create_app(make_settings(files, file_check_seconds=0)).server.test_client()
     sign_in(client, "alice")
-    (files / "groups.toml").write_text('admin = ["admin", "alice"]\n')
-    assert client.get("/admin", headers=HTML).status_code == 200
+    records = json.loads((files / "users.json").read_text())
+    del records["alice"]
+    (files / "users.json").write_text(json.dumps(records))  # by hand: no tick of its clock
+    assert client.get("/dashboard", headers=HTML).status_code == 302
 
 
 def test_users_removed_by_hand_are_signed_out_within_a_second(alice, settings, a_second_later):
@@ -206,12 +204,10 @@ def test_users_removed_by_hand_are_signed_out_within_a_second(alice, settings, a
     assert alice.get("/dashboard", headers=HTML).status_code == 302
 
 
-def test_broken_groups_file_keeps_the_last_good_version(alice, settings, a_second_later):
+def test_broken_groups_file_keeps_the_last_good_version(alice, settings):
     settings.groups_file.write_text('admin = ["admin", "alice"]\n')
-    a_second_later()
     assert alice.get("/admin", headers=HTML).status_code == 200
     settings.groups_file.write_text('admin = ["admin", \n')  # a typo mid-edit
-    a_second_later()
     assert alice.get("/admin", headers=HTML).status_code == 200
 
 
