@@ -140,5 +140,9 @@ class Passwords:
                 self._remembered.popitem(last=False)
         return True
 
+    def digest(self, header: str) -> bytes:
+        """A header that holds a password, as a worker may keep it: under the app's key."""
+        return hmac.digest(self._key, header.encode(), "sha256")
+
     def _token(self, name: str, password: str, stored: str) -> bytes:
         return hmac.new(self._key, "\0".join((name.casefold(), password, stored)).encode(), "sha256").digest()

@@ -28,9 +28,9 @@ SIZE = 8  # bytes: one unsigned 64-bit counter
 CLOCK_TRUST_SECONDS = 10.0
 
 
-def still_stands(answered: tuple[int, float], now: tuple[int, float]) -> bool:
-    """Whether an answer found at mark ``answered`` still holds at mark ``now``: the clock has
-    not moved since, and CLOCK_TRUST_SECONDS have not passed."""
+def still_stands(answered: tuple[object, float], now: tuple[object, float]) -> bool:
+    """Whether an answer found at mark ``answered`` still holds at mark ``now``: the clock (or
+    clocks) have not moved since, and CLOCK_TRUST_SECONDS have not passed."""
     return answered[0] == now[0] and now[1] - answered[1] < CLOCK_TRUST_SECONDS
 
 

@@ -23,6 +23,7 @@ from .accounts.records import Accounts
 from .basic import Passwords
 from .errors import StoreUnavailable
 from .health import Health
+from .kept import KeptAnswers, SharedState
 from .pending import PendingRevocations
 from .sessions import Sessions
 from .settings import Settings
@@ -36,6 +37,8 @@ from .web.identity import EXTENSION
 from .web.pages import PageGuard
 from .web.prefix import UnderPrefix, stripped_prefix
 from .web.responses import install_error_pages
+
+KNOWN_SCRIPTS = 4096  # Basic headers (with client address and cookies) a worker keeps the user of
 
 
 class Auth:
@@ -108,14 +111,20 @@ class Auth:
             compat.check_authlib_version()
             self.sso = SingleSignOn(settings, self.store, self.on_sign_in)
             self.sso.init_app(server)
+        pending = PendingRevocations(settings.instance / "pending-revocations.jsonl")
         self.sessions = Sessions(
             settings,
             self.store,
             self.directory,
             self.passwords,
             self.sso.providers if self.sso else (),
-            pending=PendingRevocations(settings.instance / "pending-revocations.jsonl"),
+            pending=pending,
         )
+        # A script's Basic header: its user, while no failure, no sign-out and no change of
+        # the users (a new password, two-step sign-in turned on) can have come (web/identity.py).
+        directory_version = getattr(self.directory, "version", lambda: None)
+        versions = (directory_version, self.accounts.version) if settings.basic else ()
+        self.scripts = KeptAnswers(SharedState(self.store, pending, versions), KNOWN_SCRIPTS)
         self._install(app)
 
     def check_health(self) -> dict[str, str]:

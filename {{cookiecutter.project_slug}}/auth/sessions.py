@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 from . import signals
 from .basic import Passwords
-from .clock import still_stands
 from .errors import StoreUnavailable
+from .kept import KeptAnswers, SharedState
 from .pending import PendingRevocations
 from .session import SessionRecord
 from .settings import SEEN_RESOLUTION_SECONDS, Settings
@@ -57,9 +57,10 @@ class Sessions:
         self.directory = directory
         self.passwords = passwords
         self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
-        self._directory_version = getattr(directory, "version", lambda: None)
-        # id(record) -> (record, mark, directory version, user): see ``_known_user``
-        self._known: dict[int, tuple[SessionRecord, tuple, object, User]] = {}
+        # id(record) -> (record, its user), while nothing they rest on has changed: ``_known_user``
+        self._known: KeptAnswers[tuple[SessionRecord, User]] = KeptAnswers(
+            SharedState(store, pending, (getattr(directory, "version", lambda: None),)), KNOWN_USERS
+        )
 
     def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:
         """The record to keep for a new session (a long group list is kept in the store),
@@ -101,15 +102,12 @@ class Sessions:
             return None, record
         user = self._known_user(record)
         if user is None:
-            # Read before looking, never after: a change written meanwhile moves them past the values kept.
-            mark, version = self._mark(), self._directory_version()
+            mark = self._known.mark()  # before looking, never after (kept.py)
             if self._ended(record):
                 return None, record
             user = self._user(record)
-            if user is not None and mark is not None and version is not None and not record.groups_in_store:
-                if len(self._known) >= KNOWN_USERS:
-                    self._known.clear()  # simple and thread-safe; the next requests work them out again
-                self._known[id(record)] = (record, mark, version, user)
+            if user is not None and not record.groups_in_store:
+                self._known.keep(id(record), mark, (record, user))
         if user is not None and now - record.seen > SEEN_RESOLUTION_SECONDS:
             record = record.seen_at(now)
             self._list(record)
@@ -128,27 +126,12 @@ class Sessions:
 
     def _known_user(self, record: SessionRecord) -> User | None:
         """The user worked out for this very record (web/identity.py keeps one record object per
-        cookie value, so a worker sees the same few over and over), if nothing it was worked out
-        from can have changed since: no revocation or sign-out kept for later written on this
-        host (the change clocks have not moved: clock.py), the directory at the same version.
-        None where that cannot be told without asking: the store is Redis (another host may
-        have written) or down, or the directory has no version. One memory read per clock,
-        instead of each part's own check on every request."""
+        cookie value, so a worker sees the same few over and over), if no revocation, sign-out
+        kept for later or directory change can have come since (kept.py). None where that
+        cannot be told without asking: the store is Redis (another host may have written) or
+        down, or the directory has no version."""
         known = self._known.get(id(record))  # the entry holds the record: its id is not reused meanwhile
-        if known is None or known[0] is not record:
-            return None
-        mark = self._mark()
-        if mark is None or not still_stands(known[1], mark) or self._directory_version() != known[2]:
-            return None
-        return known[3]
-
-    def _mark(self) -> tuple[tuple[int, int], float] | None:
-        """The store's and the pending file's clocks, with the time (clock.py); None without a store clock."""
-        clock = self.store.backend.clock
-        if clock is None:
-            return None
-        pending = self.pending.clock.now() if self.pending is not None else 0
-        return (clock.now(), pending), time.monotonic()
+        return known[1] if known is not None and known[0] is record else None
 
     def _user(self, record: SessionRecord) -> User | None:
         """The user as the directory says now."""

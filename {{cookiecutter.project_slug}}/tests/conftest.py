@@ -1,5 +1,6 @@
 """Shared fixtures: an app on temporary users/groups files, clients signed in as test users."""
 
+import base64
 import os
 import secrets
 import shutil
@@ -80,6 +81,11 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.server.test_client()
+
+
+def basic(credentials: bytes) -> dict:
+    """The headers of a script that signs in with ``name:password`` on every request."""
+    return {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
 
 
 def sign_in(client, name: str, password: str | None = None, next_path: str = "/"):

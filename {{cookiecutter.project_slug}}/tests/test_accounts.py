@@ -1,7 +1,6 @@
 """Password accounts end to end: /account, sign out everywhere, two-step sign-in, tokens,
 lock-outs that cannot be aimed at the owner, and the admin commands."""
 
-import base64
 import json
 import logging
 import re
@@ -10,7 +9,7 @@ import time
 
 import pyotp
 import pytest
-from conftest import HTML, PASSWORDS, sign_in
+from conftest import HTML, PASSWORDS, basic, sign_in
 
 from auth.accounts.devices import LockoutPolicy
 from auth.errors import Throttled
@@ -204,7 +203,7 @@ def test_a_half_done_sign_in_expires(app, client, monkeypatch):
 
 def test_basic_header_with_the_password_alone_is_refused_when_two_step_is_on(app, client):
     two_step_for(app, "alice")
-    header = {"Authorization": "Basic " + base64.b64encode(b"alice:" + PASSWORDS["alice"].encode()).decode()}
+    header = basic(b"alice:" + PASSWORDS["alice"].encode())
     assert client.get("/dashboard", headers=header).status_code == 401
 
 

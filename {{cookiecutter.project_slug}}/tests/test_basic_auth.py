@@ -4,14 +4,10 @@ import base64
 import json
 
 import pytest
-from conftest import HTML, PASSWORDS, make_settings, sign_in
+from conftest import HTML, PASSWORDS, basic, make_settings, sign_in
 
 from app import create_app
 from auth.passwords import UsersFile
-
-
-def basic(credentials: bytes) -> dict:
-    return {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
 
 
 def test_sign_in_form_is_a_styled_page(client):

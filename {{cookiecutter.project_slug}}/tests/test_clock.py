@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HTML
+from conftest import HTML, PASSWORDS, basic
 
 from auth import clock as clock_module
 from auth.pending import PendingRevocations
@@ -37,6 +37,19 @@ import sys
 from pathlib import Path
 from auth.pending import PendingRevocations
 PendingRevocations(Path(sys.argv[1])).add_session("alice", sys.argv[2], "sign-out")
+"""
+# Other processes changing alice's account, as `flask users` and /account do.
+NEW_PASSWORD = """
+import sys
+from pathlib import Path
+from auth.passwords import UsersFile
+UsersFile(Path(sys.argv[1])).add("alice", "a-new-password-for-alice-5678")
+"""
+TWO_STEP_ON = """
+import sys
+from pathlib import Path
+from auth.passwords import UsersFile
+UsersFile(Path(sys.argv[1])).set_totp("alice", "JBSWY3DPEHPK3PXP", [])
 """
 
 
@@ -120,3 +133,35 @@ def test_a_signed_in_users_kept_answer_never_outlives_a_sign_out_from_another_pr
     script = how.replace('"app:"', repr(settings.namespace))
     subprocess.run([sys.executable, "-c", script, str(settings.instance / target), sid], cwd=HERE, check=True)
     assert alice.get("/dashboard", headers=HTML).status_code == 302, "signed out: to the sign-in page"
+
+
+@pytest.mark.parametrize(
+    "how, refused",
+    [(FAIL, False), (NEW_PASSWORD, True), (TWO_STEP_ON, True)],
+    ids=["a failure counted", "a new password", "two-step sign-in on"],
+)
+def test_a_scripts_kept_basic_answer_never_outlives_a_change_from_another_process(
+    client, settings, monkeypatch, how, refused
+):
+    """Each worker keeps a Basic header's user with the values of the clocks and the versions
+    it was worked out by (kept.py): a failure counted, a new password or two-step sign-in
+    turned on by another process holds at the very next request all the same."""
+    attempts = []
+    store = client.application.extensions["dash_auth"].store
+    count = store.count_attempt
+    monkeypatch.setattr(store, "count_attempt", lambda *args: attempts.append(args) or count(*args))
+    script = basic(b"alice:" + PASSWORDS["alice"].encode())
+    for _ in range(2):  # worked out by scrypt, then the kept answer
+        assert client.get("/dashboard", headers=script).status_code == 200
+    attempts.clear()
+    if how is FAIL:
+        how = how.replace('"app:"', repr(settings.namespace))
+        arguments = [str(settings.instance / "auth-store.sqlite3"), "account:alice"]
+    else:
+        arguments = [str(settings.users_file)]
+    subprocess.run([sys.executable, "-c", how, *arguments], cwd=HERE, check=True)
+    answer = client.get("/dashboard", headers=script)
+    if refused:
+        assert answer.status_code == 401, "the old password, or a password alone, no longer signs in"
+    else:
+        assert answer.status_code == 200 and attempts, "after a failure, the right password is counted"

@@ -51,6 +51,10 @@ class Accounts:
         # The view the remembered owners were found in; token -> (owner, until when)
         self._owners: tuple[_View | None, dict[str, tuple[str, float]]] = (None, {})
 
+    def version(self) -> int:
+        """Moves on with every change of the users file (a stat, when one is due: files.py)."""
+        return self._view.current_generation()
+
     def record(self, user_id: str) -> UserRecord | None:
         view = self._view.get()
         return view.records.get(user_id) if view else None

@@ -169,12 +169,26 @@ def _user_from_token(token: str) -> User | None:
 
 
 def _user_from_header(header: str) -> User | None:
+    parts = auth()
+    # A script sends the same header from the same place on every request: its user is kept
+    # (by the header's digest: no password is kept) while nothing that decided it has changed.
+    # The address and the cookies (a known device's) decide which failures count (throttle.py).
+    environ = request.environ
+    sent = (
+        parts.passwords.digest(header),
+        environ.get("REMOTE_ADDR"),
+        environ.get("HTTP_COOKIE"),
+        environ["wsgi.url_scheme"],  # which of the cookies is the device's (device_cookie.py)
+    )
+    user = parts.scripts.get(sent)
+    if user is not None:
+        return user
+    mark = parts.scripts.mark()  # before looking, never after (kept.py)
     credentials = parse_basic_header(header)
     if credentials is None:
         return None
     name, password = credentials
     user_id = name.casefold()
-    parts = auth()
     # A script sends the same right password on every request. Once scrypt has said yes
     # (basic.py remembers it), and while no failure is counted for this client, it is no
     # guess: there is nothing to count (throttle.py). Anything else is counted and checked.
@@ -191,7 +205,10 @@ def _user_from_header(header: str) -> User | None:
         return None
     if parts.accounts.two_step_on(user_id):
         return None  # a password alone is not enough for this account: a token is the way
-    return parts.password_users.get(user_id, "basic", name)
+    user = parts.password_users.get(user_id, "basic", name)
+    if known and user is not None:
+        parts.scripts.keep(sent, mark, user)
+    return user
 
 
 def check_password(name: str, password: str) -> None:
