@@ -29,7 +29,7 @@ from .sessions import Sessions
 from .settings import Settings
 from .store import open_store
 from .throttle import Throttle
-from .users import Directory, FileDirectory, PasswordUsers
+from .users import Directory, FileDirectory, PasswordUsers, version_of
 from .web import account_cli, account_views, cookies, views  # noqa: F401 (account_cli adds commands)
 from .web.cli import access_cli, keys_cli, users_cli
 from .web.guard import RequestGuard
@@ -122,8 +122,7 @@ class Auth:
         )
         # A script's Basic header: its user, while no failure, no sign-out and no change of
         # the users (a new password, two-step sign-in turned on) can have come (web/identity.py).
-        directory_version = getattr(self.directory, "version", lambda: None)
-        versions = (directory_version, self.accounts.version) if settings.basic else ()
+        versions = (version_of(self.directory), self.accounts.version) if settings.basic else ()
         self.scripts = KeptAnswers(SharedState(self.store, pending, versions), KNOWN_SCRIPTS)
         self._install(app)
 

@@ -20,7 +20,7 @@ from .session import SessionRecord
 from .settings import SEEN_RESOLUTION_SECONDS, Settings
 from .sso.shared_store import store_key
 from .store import Store
-from .users import Directory, User, member_keys
+from .users import Directory, User, member_keys, version_of
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Sessions:
         self.providers = {p.name: p for p in settings.providers if p.name in set(providers)}
         # id(record) -> (record, its user), while nothing they rest on has changed: ``_known_user``
         self._known: KeptAnswers[tuple[SessionRecord, User]] = KeptAnswers(
-            SharedState(store, pending, (getattr(directory, "version", lambda: None),)), KNOWN_USERS
+            SharedState(store, pending, (version_of(directory),)), KNOWN_USERS
         )
 
     def start(self, record: SessionRecord, agent: str = "") -> SessionRecord:

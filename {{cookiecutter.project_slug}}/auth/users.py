@@ -7,7 +7,7 @@ lookup) as ``Auth(app, directory=...)``: anything with these two methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -58,6 +58,11 @@ class Directory(Protocol):
         """Group -> members, for admin pages and ``flask access``."""
 
 
+def version_of(directory: Directory) -> Callable[[], object | None]:
+    """The directory's ``version``, or a stand-in that never knows one."""
+    return getattr(directory, "version", lambda: None)
+
+
 KNOWN_PASSWORD_USERS = 4096  # (user, how they sign in, name) a worker keeps worked out
 
 
@@ -70,7 +75,7 @@ class PasswordUsers:
 
     def __init__(self, directory: Directory):
         self.directory = directory
-        self._version = getattr(directory, "version", lambda: None)
+        self._version = version_of(directory)
         self._known: dict[tuple, tuple[object, User | None]] = {}  # (id, provider, name) -> (version, user)
 
     def get(self, user_id: str, provider: str, name: str | None = None) -> User | None:
