@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
@@ -257,17 +257,23 @@ def wrk(
     return result
 
 
-def summarize(results: list[Result], bare: list[Result]) -> dict:
-    """Medians over rounds; each ratio is to the bare run paired with it (made just before it)."""
-    ratios = [mine.rps / base.rps for mine, base in zip(results, bare, strict=True)]
+def summarize(rounds: list[list[tuple[Result, Result]]]) -> dict:
+    """A row's figures from its rounds, each a list of (this row's slice, the bare slice run
+    just before it). A round's figure is the median over its slices (a burst of other work on
+    the machine spoils a slice or two, not the round); the row's, the median over rounds."""
+
+    def per_round(figure: Callable[[Result, Result], float]) -> list[float]:
+        return [median(figure(mine, base) for mine, base in pairs) for pairs in rounds]
+
+    ratios = per_round(lambda mine, base: mine.rps / base.rps)
     return {
-        "rps": median(r.rps for r in results),
+        "rps": median(per_round(lambda mine, _: mine.rps)),
         "ratio": median(ratios),
         "ratios": ratios,
-        "p50": median(r.p50 for r in results),
-        "p99": median(r.p99 for r in results),
-        "p99_ratio": median(mine.p99 / base.p99 for mine, base in zip(results, bare, strict=True)),
-        "cpu_us": median(r.cpu_us for r in results),
-        "cpu_ratio": median(base.cpu_us / mine.cpu_us for mine, base in zip(results, bare, strict=True)),
-        "errors": sum(r.errors for r in results),
+        "p50": median(per_round(lambda mine, _: mine.p50)),
+        "p99": median(per_round(lambda mine, _: mine.p99)),
+        "p99_ratio": median(per_round(lambda mine, base: mine.p99 / base.p99)),
+        "cpu_us": median(per_round(lambda mine, _: mine.cpu_us)),
+        "cpu_ratio": median(per_round(lambda mine, base: base.cpu_us / mine.cpu_us)),
+        "errors": sum(mine.errors for pairs in rounds for mine, _ in pairs),
     }

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from base64 import b64encode
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -34,7 +35,8 @@ ROOT = HERE.parent
 WORK = ROOT / ".bench"
 BIN = Path(sys.executable).parent
 CALLBACK = load.CALLBACK_PATH
-SHORT = 3  # seconds of load for the scrypt-per-request variant (a few requests/s)
+SHORT = 3  # seconds of load for the scrypt-per-request variant (a few requests/s), in one piece
+SLICE = 1  # seconds: a row's load is run in slices of this, in turns with its bare row's
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,12 @@ def check(job: Job, server: load.Server, headers: dict[str, str]) -> None:
         raise RuntimeError(f"{job.label}: answered with Set-Cookie {answered.get_all('Set-Cookie')}")
 
 
-def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: float, token: str) -> dict:
+def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: int, token: str) -> dict:
+    """Each row's ``seconds`` of load, cut into slices of SLICE seconds taking turns with its
+    bare row's: bare, ours, bare, ours... A shared machine's speed drifts by a tenth within a
+    minute, and bursts of other work come and go within seconds: each slice is compared with
+    the bare slice just before it, at the same speed, and the median over slices leaves out the
+    few that a burst hit. The bare rows show the slices run for the rows compared with them."""
     scripts = {}
     for name, (body, _) in load.CALLBACKS.items():
         scripts[name] = WORK / f"{name}.lua"
@@ -187,13 +194,11 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: fl
     servers = {
         name: load.Server(name, dirs[name], BIN, logs) for name in dict.fromkeys(j.variant for j in jobs)
     }
-    results: dict[str, list[load.Result]] = {job.label: [] for job in jobs}
-    # Each row's bare run, made just before it (again, if another row came between): the machine's
-    # speed drifts within a round (by a tenth in a minute on a shared machine), so each row is
-    # compared with bare Dash at the same speed. The bare rows show their own runs only.
-    paired: dict[str, list[load.Result]] = {job.label: [] for job in jobs}
+    # Per row, per round: [(the row's slice, the bare slice just before it), ...]
+    measured: dict[str, list[list[tuple[load.Result, load.Result]]]] = {job.label: [] for job in jobs}
 
-    def measure(job: Job, round_number: int) -> load.Result:
+    def ready(job: Job) -> Callable[[float], load.Result]:
+        """Checked and warmed up: a function that loads this row for the seconds it is given."""
         server = servers[job.variant]
         script = scripts.get(job.callback)
         if job.users > 1:  # (bare Dash gets the same users' cookies, and ignores them)
@@ -201,16 +206,17 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: fl
         else:
             headers = headers_for(job, server, token)
             check(job, server, headers)
-        duration = SHORT if job.short else seconds
         # Warm up both workers; many users: long enough for each worker to see most cookies.
-        warm_up = 3 if job.users > 1 else 1
-        load.wrk(server, job.path, warm_up, headers, script, job.connections)
-        result = load.wrk(server, job.path, duration, headers, script, job.connections)
-        server.wait_idle()
-        if job.users > 1 and result.cookies_sent != job.users:
-            raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
-        print(f"  round {round_number}/{rounds}  {job.label:42} {result.rps:8.1f} req/s", flush=True)
-        return result
+        load.wrk(server, job.path, 3 if job.users > 1 else 1, headers, script, job.connections)
+
+        def run(length: float) -> load.Result:
+            result = load.wrk(server, job.path, length, headers, script, job.connections)
+            server.wait_idle()
+            if job.users > 1 and result.cookies_sent != job.users:
+                raise RuntimeError(f"{job.label}: wrk sent {result.cookies_sent} of {job.users} cookies")
+            return result
+
+        return run
 
     try:
         for server in servers.values():
@@ -218,19 +224,31 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: fl
         for server in servers.values():
             server.wait_ready()
         for r in range(1, rounds + 1):
-            last: tuple[str, load.Result] | None = None  # the run just made
+            for label in measured:
+                measured[label].append([])
             for job in jobs:
                 base = baseline(job)
-                if base is not job and (last is None or last[0] != base.label):
-                    last = (base.label, measure(base, r))
-                result = measure(job, r)
-                results[job.label].append(result)
-                paired[job.label].append(result if base is job else last[1])
-                last = (job.label, result)
+                compared = [j for j in jobs if baseline(j) is job and j is not job]
+                if base is job and compared:
+                    continue  # run in turns with the rows compared with it
+                slices = 1 if job.short else max(1, seconds // SLICE)
+                length = SHORT if job.short else seconds / slices
+                run_base = ready(base)
+                run_job = ready(job) if base is not job else None
+                for _ in range(slices):
+                    bare = run_base(length)
+                    measured[base.label][-1].append((bare, bare))
+                    if run_job is not None:
+                        measured[job.label][-1].append((run_job(length), bare))
+                pairs = measured[job.label][-1]
+                ratio = median(mine.rps / bare.rps for mine, bare in pairs)
+                rps = median(mine.rps for mine, _ in pairs)
+                line = f"  round {r}/{rounds}  {job.label:42} {rps:8.1f} req/s {ratio:6.3f} x bare"
+                print(line, flush=True)
     finally:
         for server in servers.values():
             server.stop()
-    return {job.label: load.summarize(results[job.label], paired[job.label]) for job in jobs}
+    return {job.label: load.summarize(measured[job.label]) for job in jobs}
 
 
 def taking_turns(job: Job, server: load.Server, directory: Path) -> tuple[Path, dict]:
@@ -435,7 +453,7 @@ def template_state() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=7, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=7, help="seconds of load per row and round")
     parser.add_argument("--no-extras", action="store_true", help="only the load table")
     parser.add_argument("--py-spy", action="store_true", help="also sample the servers with py-spy")
     parser.add_argument(
@@ -472,7 +490,10 @@ def main() -> None:
         return
 
     wrk = " ".join(load.WRK)
-    print(f"bench: {args.rounds} rounds of {len(jobs)} runs, {args.duration} s each (wrk {wrk})")
+    print(
+        f"bench: {args.rounds} rounds of {len(jobs)} rows, {args.duration} s each"
+        f" in {SLICE} s slices taking turns with bare Dash's (wrk {wrk})"
+    )
     print(f"bench: load average before {load_average()} (other work skews req/s; cpu us/request less)")
     summary = load_rounds(dirs, jobs, args.rounds, args.duration, token)
     print(f"bench: load average after {load_average()}")
