@@ -2,9 +2,10 @@
 
 Bakes the template (auth=both, generic provider), writes the variants, starts each
 under the same gunicorn settings, and loads them with wrk in rounds (the same order
-every round, so drift shows). Ratios are to bare Dash in the same round; the table
-shows their median and each round's. Then: cold start, imports, bake time, an OIDC
-sign-in, the generated test suite, and a profile of a signed-in request.
+every round, so drift shows), each row in 1 s slices taking turns with bare Dash's.
+Ratios are to the bare slice just before; the table shows their median and each round's.
+Then: cold start, imports, bake time, an OIDC sign-in, the generated test suite, and a
+profile of a signed-in request.
 """
 
 from __future__ import annotations
@@ -228,8 +229,7 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: in
                 measured[label].append([])
             for job in jobs:
                 base = baseline(job)
-                compared = [j for j in jobs if baseline(j) is job and j is not job]
-                if base is job and compared:
+                if base is job and any(baseline(j) is job for j in jobs if j is not job):
                     continue  # run in turns with the rows compared with it
                 slices = 1 if job.short else max(1, seconds // SLICE)
                 length = SHORT if job.short else seconds / slices
