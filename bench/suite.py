@@ -240,11 +240,9 @@ def load_rounds(dirs: dict[str, Path], jobs: list[Job], rounds: int, seconds: in
                     measured[base.label][-1].append((bare, bare))
                     if run_job is not None:
                         measured[job.label][-1].append((run_job(length), bare))
-                pairs = measured[job.label][-1]
-                ratio = median(mine.rps / bare.rps for mine, bare in pairs)
-                rps = median(mine.rps for mine, _ in pairs)
-                line = f"  round {r}/{rounds}  {job.label:42} {rps:8.1f} req/s {ratio:6.3f} x bare"
-                print(line, flush=True)
+                now = load.summarize([measured[job.label][-1]])  # this round's figures
+                line = f"  round {r}/{rounds}  {job.label:42} {now['rps']:8.1f} req/s {now['ratio']:6.3f}"
+                print(f"{line} x bare", flush=True)
     finally:
         for server in servers.values():
             server.stop()
