@@ -90,8 +90,13 @@ class WatchedFile(Generic[T]):
             return self._value
 
     def get(self) -> T:
-        if self._checked_lately():
-            return self._value
+        checked = self._checked
+        if (
+            checked is not None
+            and time.monotonic() - checked[1] < self.check_every
+            and (self._clock is None or self._clock.now() == checked[0])
+        ):
+            return self._value  # looked at less than check_every seconds ago, and the clock has not moved
         # The clock and the time are read before the stat, never after: a change written
         # meanwhile moves the clock past the value kept.
         checked = (self._clock.now() if self._clock else 0, time.monotonic())
@@ -114,19 +119,8 @@ class WatchedFile(Generic[T]):
 
     def current_generation(self) -> int:
         """``generation`` after checking the file (a stat, when one is due)."""
-        if not self._checked_lately():
-            self.get()
+        self.get()
         return self.generation
-
-    def _checked_lately(self) -> bool:
-        """True if the file was looked at less than ``check_every`` seconds ago and the clock
-        has not moved since."""
-        checked = self._checked
-        return (
-            checked is not None
-            and time.monotonic() - checked[1] < self.check_every
-            and (self._clock is None or self._clock.now() == checked[0])
-        )
 
 
 def _stamp_of(path: str) -> tuple[int, ...] | None:

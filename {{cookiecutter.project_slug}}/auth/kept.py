@@ -10,6 +10,7 @@ they read the same: a few memory reads instead of asking each part on every requ
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
@@ -42,7 +43,7 @@ class SharedState:
         if clock is None:
             return None
         pending = self.pending_clock.now() if self.pending_clock is not None else 0
-        values = (clock.now(), pending, *(version() for version in self.versions))
+        values = (clock.now(), pending, *map(operator.call, self.versions))
         if None in values:
             return None
         return values, time.monotonic()
