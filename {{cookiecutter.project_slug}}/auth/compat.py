@@ -8,6 +8,8 @@ line instead of guarding less than it should. pyproject.toml caps the majors.
 
 from __future__ import annotations
 
+from dash import _pages
+
 from .errors import ConfigurationError
 
 # The pages router callback's output, as the renderer names it in /_dash-update-component.
@@ -16,9 +18,7 @@ PAGES_ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
 
 def path_to_page(path: str):
     """(page entry or None, path variables) for a path, as Dash's pages router finds it."""
-    from dash._pages import _path_to_page
-
-    return _path_to_page(path)
+    return _pages._path_to_page(path)  # looked up on the module, which check_dash vouches for
 
 
 def inline_scripts(app) -> list:
@@ -36,7 +36,6 @@ def all_callbacks(app) -> dict:
 
 def check_dash(app) -> None:
     import dash
-    from dash import _pages
 
     problems = []
     if not callable(getattr(_pages, "_path_to_page", None)):

@@ -62,13 +62,15 @@ class Access:
         setattr(func, ACCESS_ATTRIBUTE, self)
         if self.public:
             return func
+        # Imported here, once per guarded function (an import on each call costs a lookup chain of
+        # its own), so that this module stays free of Flask for pure tests.
+        from .web.identity import require
+
+        target = func.__qualname__
 
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            # Imported here so that this module stays free of Flask for pure tests.
-            from .web.identity import require
-
-            require(self, func.__qualname__)
+            require(self, target)
             return func(*args, **kwargs)
 
         return guarded  # functools.wraps copied the rule onto it
