@@ -3,8 +3,8 @@
 The load table's wall time moves by a tenth from one minute to the next on a shared machine;
 an instruction count, with Python's hash seed fixed, moves by well under one percent between
 runs, so a change of a few thousand instructions per request shows. It leaves out what the
-kernel does (the same system calls for every variant: see bench/README.md) and how warm the
-CPU's caches are.
+kernel does (the same system calls for every variant, but for ours's stat of groups.toml: see
+bench/README.md) and how warm the CPU's caches are.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ TOTAL = re.compile(r"^(?:summary|totals): (\d+)", re.M)
 class CountedServer(load.Server):
     """One sync worker under callgrind, counting only between ``per_request``'s calls."""
 
-    def __init__(self, name: str, directory: Path, bin_dir: Path, log_dir: Path):
+    def __init__(
+        self, name: str, directory: Path, bin_dir: Path, log_dir: Path, app: str = "app:server", env=None
+    ):
         self.dumps = log_dir / f"{name}.callgrind"
         self.dumps.mkdir(parents=True, exist_ok=True)
         for old in self.dumps.iterdir():
@@ -36,7 +38,8 @@ class CountedServer(load.Server):
             "--trace-children=yes",  # gunicorn's worker is a fork, then Python runs on in it
             f"--callgrind-out-file={self.dumps}/%p",
         )
-        super().__init__(name, directory, bin_dir, log_dir, 1, wrapper, {"PYTHONHASHSEED": "0"})
+        env = {"PYTHONHASHSEED": "0", **(env or {})}
+        super().__init__(name, directory, bin_dir, log_dir, 1, wrapper, env, app)
 
     def wait_ready(self, timeout: float = 600) -> None:  # an app starts ~50 times slower under valgrind
         super().wait_ready(timeout)

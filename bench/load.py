@@ -104,8 +104,8 @@ def free_port() -> int:
 
 
 class Server:
-    """``gunicorn app:server`` in ``directory``, in its own process group; ``wrapper``: a command
-    it runs under (valgrind, say), with ``env`` added to the environment."""
+    """``gunicorn app:server`` (or ``app``) in ``directory``, in its own process group; ``wrapper``:
+    a command it runs under (valgrind, say), with ``env`` added to the environment."""
 
     def __init__(
         self,
@@ -116,8 +116,9 @@ class Server:
         workers: int = WORKERS,
         wrapper: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        app: str = "app:server",
     ):
-        self.name, self.directory = name, directory
+        self.name, self.directory, self.app = name, directory, app
         self.gunicorn = bin_dir / "gunicorn"
         self.log = log_dir / f"{name}.log"
         self.workers, self.wrapper, self.env = workers, wrapper, env or {}
@@ -127,7 +128,7 @@ class Server:
     def start(self) -> None:
         self.port = free_port()
         command = [*self.wrapper, str(self.gunicorn), "-w", str(self.workers), *GUNICORN]
-        command += ["-b", f"127.0.0.1:{self.port}", "--chdir", str(self.directory), "app:server"]
+        command += ["-b", f"127.0.0.1:{self.port}", "--chdir", str(self.directory), self.app]
         env = {**os.environ, **self.env}
         with self.log.open("w") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)

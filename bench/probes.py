@@ -151,6 +151,14 @@ def no_guard(app):
     return _hook_replaced(app, "before_request_funcs", "check", None)
 
 
+def no_headers(app):
+    """Not a proposal: no security or cache headers (their WSGI middleware taken out), for scale."""
+    server = app.server
+    layers = list(_middleware(server))
+    at = next(i for i, layer in enumerate(layers) if type(layer).__name__ == "ResponseHeaders")
+    return _replaced(layers[at - 1] if at else server, wsgi_app=layers[at].wsgi_app)
+
+
 WHAT_IFS = {
     "as generated": (),
     "revocation lookup from memory, not SQLite": (no_revocation_lookup,),

@@ -333,6 +333,55 @@ def instruction_counts(dirs: dict[str, Path], jobs: list[Job], token: str) -> di
     return {job.label: {"instructions": counts[job.label], "ratio": ratio[job.label]} for job in jobs}
 
 
+# Where the layout's extra instructions go: one cost taken away at a time (probes.py's what-ifs,
+# applied by what_if.py), and what gunicorn alone spends on ours's Cookie header. Not proposals.
+LAYOUT_WHAT_IFS = {
+    "ours without the guard's check": "no_guard",
+    "ours without the response headers": "no_headers",
+    "ours without the users/groups file stat": "no_stat",
+    "ours without those three": "no_guard,no_headers,no_stat",
+}
+
+
+def layout_what_ifs(dirs: dict[str, Path]) -> None:
+    """Instructions per signed-in GET /_dash-layout with each of LAYOUT_WHAT_IFS, beside ours
+    as generated, bare Dash, and bare Dash sent the same Cookie header as ours."""
+
+    def count(variant: str, what_ifs: str = "", cookie: str | None = None) -> tuple[float, str]:
+        """(instructions, the Cookie header sent: ``cookie``, or a fresh sign-in's if None)."""
+        app, env = "app:server", {}
+        if what_ifs:
+            app, env = "what_if:server", {"BENCH_WHAT_IFS": what_ifs, "PYTHONPATH": str(HERE)}
+        name = "-".join(["layout", variant, *what_ifs.split(","), "cookie" * bool(cookie)]).strip("-")
+        server = instructions.CountedServer(name, dirs[variant], BIN, WORK / "logs", app, env)
+        try:
+            server.start()
+            server.wait_ready()
+            if cookie is None:
+                cookie = load.sign_in(server.port, variants.USER, variants.PASSWORD)
+            headers = {"Cookie": cookie} if cookie else {}
+            get = partial(load.request, server.port, "GET", "/_dash-layout", None, headers)
+            status, _, answer = get()
+            if status != 200 or (variant == "ours") != (SIGNED_IN in answer):
+                raise RuntimeError(f"{name}: HTTP {status} {answer[:300]!r}")
+            return server.per_request(get), cookie
+        finally:
+            server.stop()
+
+    ours, cookie = count("ours")
+    runs = {"bare Dash": ("bare", "", ""), "bare Dash, sent ours's Cookie header": ("bare", "", cookie)}
+    runs |= {label: ("ours", what_ifs, None) for label, what_ifs in LAYOUT_WHAT_IFS.items()}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = pool.map(lambda run: count(*run)[0], runs.values())
+        counts = dict(zip(runs, answers, strict=True))
+    counts["ours as generated"] = ours
+    bare = counts["bare Dash"]
+    print("\nWhere ours's extra instructions on a signed-in GET /_dash-layout go (what-ifs, not proposals):")
+    print(f"{'':42} {'instructions':>12} {'x bare':>6} {'vs ours':>9}")
+    for label, counted in counts.items():
+        print(f"{label:42} {counted:12,.0f} {bare / counted:6.3f} {counted - ours:+9,.0f}")
+
+
 def print_instructions(summary: dict[str, dict], jobs: list[Job]) -> None:
     print(f"\n{'variant':42} {'instructions':>12} {'x bare':>6}")
     for job in jobs:
@@ -483,6 +532,8 @@ def main() -> None:
         print(f"bench: instructions per request in one gunicorn worker, callgrind ({counted})", flush=True)
         summary = instruction_counts(dirs, jobs, token)
         print_instructions(summary, jobs)
+        if HEADLINE["layout"] in summary:
+            layout_what_ifs(dirs)
         print(f"\n(whole run {time.perf_counter() - started:.0f} s)")
         print(headline(summary, "instructions"))
         return
