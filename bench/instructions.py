@@ -26,7 +26,13 @@ class CountedServer(load.Server):
     """One sync worker under callgrind, counting only between ``per_request``'s calls."""
 
     def __init__(
-        self, name: str, directory: Path, bin_dir: Path, log_dir: Path, app: str = "app:server", env=None
+        self,
+        name: str,
+        directory: Path,
+        bin_dir: Path,
+        log_dir: Path,
+        app: str = "app:server",
+        env: dict | None = None,
     ):
         self.dumps = log_dir / f"{name}.callgrind"
         self.dumps.mkdir(parents=True, exist_ok=True)

@@ -352,7 +352,7 @@ def layout_what_ifs(dirs: dict[str, Path]) -> None:
         app, env = "app:server", {}
         if what_ifs:
             app, env = "what_if:server", {"BENCH_WHAT_IFS": what_ifs, "PYTHONPATH": str(HERE)}
-        name = "-".join(["layout", variant, *what_ifs.split(","), "cookie" * bool(cookie)]).strip("-")
+        name = "-".join(filter(None, ["layout", variant, *what_ifs.split(","), cookie and "cookie"]))
         server = instructions.CountedServer(name, dirs[variant], BIN, WORK / "logs", app, env)
         try:
             server.start()

@@ -1,6 +1,8 @@
 """The generated app with some of its costs taken away, for the instruction count's what-ifs.
 
-    BENCH_WHAT_IFS=no_guard,no_stat gunicorn what_if:server     (in a variant's directory)
+    BENCH_WHAT_IFS=no_guard,no_stat PYTHONPATH=/path/to/bench gunicorn what_if:server
+
+in a variant's directory (bench/suite.py does this for the layout's what-ifs).
 
 Each name is one of probes.py's what-ifs, applied for the worker's whole life.
 """
